@@ -1,0 +1,80 @@
+"""The emulator protocol: what every backend gives, and nothing about games or RL."""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from emurl.errors import EmulatorError
+
+_live: dict[str, object] = {}
+
+
+def claim_process_slot(backend: str, owner: object) -> None:
+    """Record that ``backend`` now has its one emulator in this process.
+
+    Raises:
+        EmulatorError: another emulator of the same backend is open in this process.
+            stable-retro and py-desmume keep global state, so a second instance would
+            fail deep inside the library (or crash the process).
+    """
+    current = _live.get(backend)
+    if current is not None and current is not owner:
+        raise EmulatorError(
+            f"a {backend} emulator is already open in this process (pid {os.getpid()}): "
+            f"{backend} allows only one emulator per process. Close the first one "
+            "(env.close()) or run the second in another process (emurl's vector envs "
+            "use one process per env)."
+        )
+    _live[backend] = owner
+
+
+def release_process_slot(backend: str, owner: object) -> None:
+    if _live.get(backend) is owner:
+        del _live[backend]
+
+
+@runtime_checkable
+class Emulator(Protocol):
+    """One emulated console in this process.
+
+    Attributes:
+        system: stable-retro's system name (``"Genesis"``, ``"Atari2600"``, ``"NintendoDs"``).
+        buttons: the button names of one player's pad, in the bit order of a button mask.
+        frame_rate: frames per emulated second (e.g. 59.92 for Genesis NTSC).
+        backend: the backend's name (``"retro"``, ``"desmume"``, ...).
+    """
+
+    system: str
+    buttons: Sequence[str]
+    frame_rate: float
+    backend: str
+
+    def step(self, frames: int = 1) -> None:
+        """Run ``frames`` frames with the buttons currently pressed."""
+
+    def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
+        """Press buttons for ``player``: ``pressed`` is uint8 of shape ``(len(buttons),)``, 1 = down."""
+
+    def screen(self) -> np.ndarray:
+        """The current frame, uint8 of shape (H, W, 3), RGB. A new array each call."""
+
+    def read(self, address: int, dtype: str) -> int:
+        """Read one value at ``address`` with a stable-retro type string (``'>u2'``, ``'<i4'``, ``'>d4'`` BCD)."""
+
+    def write(self, address: int, dtype: str, value: int) -> None:
+        """Write one value at ``address`` with a stable-retro type string."""
+
+    def ram(self) -> np.ndarray:
+        """All of the system's RAM blocks concatenated, uint8 (a copy)."""
+
+    def save_state(self) -> bytes:
+        """The whole machine state as bytes (a savestate)."""
+
+    def load_state(self, state: bytes) -> None:
+        """Restore a savestate made by :meth:`save_state` of the same backend and ROM."""
+
+    def close(self) -> None:
+        """Free the emulator so that another may be opened in this process."""

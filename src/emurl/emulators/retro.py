@@ -1,0 +1,157 @@
+"""The stable-retro backend: libretro cores through stable-retro's low-level ``RetroEmulator``.
+
+We use ``RetroEmulator`` directly rather than ``RetroEnv``: RetroEnv copies all of RAM
+every frame (``GameData.update_ram``) and defaults to a human render window. Here memory
+is read live, one typed value at a time, through stable-retro's ``GameData.memory`` view,
+which knows each core's memory map (Genesis RAM at 0xFF0000, byte-swapped words, ...).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import numpy as np
+
+from emurl.emulators.base import claim_process_slot, release_process_slot
+from emurl.errors import EmulatorError
+
+
+def system_of_rom(path: str) -> str:
+    """stable-retro's system name for a ROM file, from its extension (``.md`` → ``"Genesis"``).
+
+    Raises:
+        EmulatorError: no stable-retro core takes this extension.
+    """
+    import stable_retro
+
+    ext = os.path.splitext(path)[1].lower()
+    systems = stable_retro.data.EMU_EXTENSIONS
+    if ext not in systems:
+        known = ", ".join(sorted(systems))
+        raise EmulatorError(f"{path}: no stable-retro core reads '{ext}' files (known: {known})")
+    return systems[ext]
+
+
+def core_info(system: str) -> dict:
+    """The core description stable-retro ships for ``system`` (buttons, RAM base, default actions)."""
+    import stable_retro
+
+    try:
+        return stable_retro.get_system_info(system)
+    except KeyError:
+        raise EmulatorError(
+            f"stable-retro has no core for system {system!r} "
+            f"(systems: {', '.join(sorted(stable_retro.data.EMU_INFO))})"
+        ) from None
+
+
+class RetroBackend:
+    """One libretro core (Stella, Genesis Plus GX, Snes9x, FCEUmm, Gambatte, mGBA, melonDS, ...).
+
+    Args:
+        rom_path: the ROM file; its extension picks the core (see :func:`system_of_rom`).
+
+    Raises:
+        EmulatorError: the ROM is unreadable, its extension has no core, or another
+            stable-retro emulator is already open in this process.
+
+    >>> emu = RetroBackend(airstriker_rom)          # doctest: +SKIP
+    >>> emu.screen().shape, emu.screen().dtype      # doctest: +SKIP
+    ((224, 320, 3), dtype('uint8'))
+    """
+
+    backend = "retro"
+
+    def __init__(self, rom_path: str):
+        import stable_retro
+
+        if not os.path.isfile(rom_path):
+            raise EmulatorError(f"{rom_path}: no such ROM file")
+        self.system = system_of_rom(rom_path)
+        info = core_info(self.system)
+        self.buttons: list[str] = list(info["buttons"])
+        self.core = info["lib"]
+        self.default_actions = info.get("actions", [])
+        self.rom_path = rom_path
+        claim_process_slot(self.backend, self)
+        # An env that was dropped without close() may still hold the core until collected.
+        gc.collect()
+        try:
+            self._em = stable_retro.RetroEmulator(rom_path)
+        except RuntimeError as exc:
+            release_process_slot(self.backend, self)
+            raise EmulatorError(f"{rom_path}: stable-retro could not open it: {exc}") from exc
+        self._data = stable_retro.data.GameData()
+        self._em.configure_data(self._data)
+        self._memory = self._data.memory
+        self.frame_rate = float(self._em.get_screen_rate()) or 60.0
+        self._closed = False
+
+    # -- running -------------------------------------------------------------------
+    def step(self, frames: int = 1) -> None:
+        em = self._em
+        for _ in range(frames):
+            em.step()
+
+    def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
+        self._em.set_button_mask(pressed, player)
+
+    def screen(self) -> np.ndarray:
+        return self._em.get_screen()
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        """(width, height) in pixels of the current video mode."""
+        w, h = self._em.get_resolution()
+        return int(w), int(h)
+
+    # -- memory --------------------------------------------------------------------
+    def read(self, address: int, dtype: str) -> int:
+        return self._memory.extract(address, dtype)
+
+    def write(self, address: int, dtype: str, value: int) -> None:
+        self._memory.assign(address, dtype, value)
+
+    def read_bytes(self, address: int, size: int) -> bytes:
+        """``size`` raw bytes from ``address`` (each byte read through the memory map)."""
+        return bytes(self._memory.extract(address + i, "|u1") for i in range(size))
+
+    @property
+    def memory_blocks(self) -> dict[int, int]:
+        """Start address → size in bytes of each RAM block the core exposes."""
+        return {int(k): len(v) for k, v in self._memory.blocks.items()}
+
+    def ram(self) -> np.ndarray:
+        blocks = self._memory.blocks
+        return np.concatenate([np.frombuffer(blocks[k], np.uint8) for k in sorted(blocks)])
+
+    # -- state ---------------------------------------------------------------------
+    def save_state(self) -> bytes:
+        return self._em.get_state()
+
+    def load_state(self, state: bytes) -> None:
+        if not self._em.set_state(state):
+            raise EmulatorError(
+                f"{self.rom_path}: the {self.core} core refused the savestate "
+                f"({len(state)} bytes): made by another core, ROM or version?"
+            )
+
+    @property
+    def game_data(self):
+        """stable-retro's ``GameData`` bound to this emulator (for Lua-scripted scenarios)."""
+        return self._data
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        del self._memory, self._data, self._em
+        gc.collect()
+        release_process_slot(self.backend, self)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

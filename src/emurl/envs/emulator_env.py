@@ -1,0 +1,346 @@
+"""EmulatorEnv: one game integration on one emulator, as a ``gymnasium.Env``."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence, TypedDict
+
+import gymnasium as gym
+import numpy as np
+
+from emurl.emulators import open_emulator
+from emurl.errors import IntegrationError
+from emurl.games.integration import Integration, load_integration
+from emurl.games.scenario import ScenarioState
+
+OBS_TYPES = ("rgb", "ram", "variables")
+ACTION_KINDS = ("discrete", "multi_discrete", "filtered", "all")
+
+
+def _combo_mask(buttons: Sequence[str], combo: Sequence[str], where: str) -> int:
+    mask = 0
+    for b in combo:
+        if b not in buttons:
+            raise IntegrationError(f"{where}: unknown button {b!r} (buttons: {', '.join(buttons)})")
+        mask |= 1 << buttons.index(b)
+    return mask
+
+
+def _bits(mask: int, n: int) -> np.ndarray:
+    return np.array([(mask >> i) & 1 for i in range(n)], dtype=np.uint8)
+
+
+class EmulatorEnv(gym.Env):
+    """A game on a real emulator, with reward and episode end from the integration's scenario.
+
+    Args:
+        game: integration name, e.g. ``"Airstriker-Genesis"`` (``-v0`` optional).
+        state: start state name (default: the integration's ``default_state``; None there
+            means power-on).
+        scenario: scenario name or path to a JSON file (default ``"scenario"``).
+        obs_type: ``"rgb"``: the screen, uint8 (H, W, 3), cropped by the scenario's
+            ``crop`` if any; ``"ram"``: all RAM blocks, uint8 (N,); ``"variables"``: every
+            ``data.json`` variable in file order, float32 (V,).
+        action_set: ``"discrete"`` (default): ``Discrete`` over every combination of the
+            scenario's (else the core's) button groups, as stable-retro's
+            ``Actions.DISCRETE``; ``"multi_discrete"``: one choice per group;
+            ``"filtered"``: ``MultiBinary`` over buttons, filtered by the groups;
+            ``"all"``: raw ``MultiBinary``; the name of an action set of the integration,
+            or a list of button combos (each a list of button names): ``Discrete`` over
+            those combos.
+        frame_skip: emulator frames per agent step (the action is held); rewards are summed
+            over them and the step ends early when the episode does.
+        max_pool: with ``frame_skip > 1`` and ``obs_type="rgb"``, the observation is the
+            pixel-wise max of the last two frames (removes Atari sprite flicker). Only
+            those two screens are read.
+        noop_max: at reset, run a random number (0..noop_max, from the env's seed) of
+            frames with no button pressed, so that episodes from one state differ.
+        render_mode: ``"rgb_array"`` (the full screen) or None.
+        backend: emulator backend (default: the system's default).
+        game_path: extra integration folders (see ``emurl.games``).
+
+    Each step's ``info`` holds the variables the scenario reads (reward, done and its
+    ``"info"`` list), a dict typed by :attr:`info_type`.
+
+    Raises:
+        UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError,
+        EmulatorError: see their docs; each message says what to do.
+
+    >>> env = EmulatorEnv("Airstriker-Genesis")            # doctest: +SKIP
+    >>> env.observation_space, env.action_space           # doctest: +SKIP
+    (Box(0, 255, (224, 320, 3), uint8), Discrete(126))
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
+
+    def __init__(
+        self,
+        game: str,
+        state: str | None = "default",
+        scenario: str | None = None,
+        obs_type: str = "rgb",
+        action_set: str | list | None = None,
+        frame_skip: int = 1,
+        max_pool: bool = True,
+        noop_max: int = 0,
+        render_mode: str | None = "rgb_array",
+        backend: str | None = None,
+        game_path: str | None = None,
+    ):
+        if obs_type not in OBS_TYPES:
+            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
+        if not isinstance(frame_skip, int) or frame_skip < 1:
+            raise ValueError(f"frame_skip must be an int >= 1, got {frame_skip!r}")
+        self.integration: Integration = load_integration(game, game_path)
+        integ = self.integration
+        self.game = integ.name
+        self.scenario = integ.scenario(scenario)
+        self.obs_type = obs_type
+        self.frame_skip = frame_skip
+        self.max_pool = bool(max_pool) and frame_skip > 1 and obs_type == "rgb"
+        self.noop_max = int(noop_max)
+        self.render_mode = render_mode
+        rom = integ.require_rom()
+        self.state_name = integ.default_state if state == "default" else state
+        initial = integ.load_state_bytes(self.state_name) if self.state_name else None
+
+        self.emulator = open_emulator(rom, integ.system, backend)
+        try:
+            self._setup(initial, action_set)
+        except BaseException:
+            self.emulator.close()
+            raise
+
+    # -- construction ------------------------------------------------------------------
+    def _setup(self, initial: bytes | None, action_set) -> None:
+        emu, integ, scen = self.emulator, self.integration, self.scenario
+        self.buttons = list(emu.buttons)
+        if initial is None:
+            initial = emu.save_state()  # power-on
+        self._initial_state = initial
+        emu.load_state(initial)
+        emu.step()
+
+        self._python = scen.load_python()
+        self._lua = scen.lua and self._python is None
+        if self._lua:
+            self._setup_lua()
+        needed = [] if self._lua else scen.needed_variables()
+        self._needed = [integ.variables[n] for n in needed]
+        self._all_vars = list(integ.variables.values())
+        if self._python is not None:
+            self._needed = self._all_vars  # the module may read any variable
+        self._scen_state = ScenarioState(scen)
+        self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {v.name: float if v.scale else int for v in self._needed})
+
+        self._setup_actions(action_set)
+        self._zero = np.zeros(len(self.buttons), np.uint8)
+
+        screen = emu.screen()
+        self._last_screen = screen
+        self._crop = None
+        if scen.crop is not None:
+            x, y, w, h = scen.crop
+            H, W = screen.shape[:2]
+            w = W - x if not w or x + w > W else w
+            h = H - y if not h or y + h > H else h
+            self._crop = (slice(y, y + h), slice(x, x + w))
+        if self.obs_type == "rgb":
+            shape = screen[self._crop].shape if self._crop else screen.shape
+            self.observation_space = gym.spaces.Box(0, 255, shape, np.uint8)
+        elif self.obs_type == "ram":
+            self.observation_space = gym.spaces.Box(0, 255, emu.ram().shape, np.uint8)
+        else:
+            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(self._all_vars),), np.float32)
+        self.metadata = dict(self.metadata, render_fps=emu.frame_rate)
+        self._needs_reset = True
+
+    def _setup_lua(self) -> None:
+        gd = getattr(self.emulator, "game_data", None)
+        if gd is None:
+            raise IntegrationError(
+                f"{self.scenario.path}: this scenario is written in Lua, which only the "
+                "stable-retro backend runs; use backend='retro'"
+            )
+        if not gd.load(str(self.integration.folder / "data.json"), self.scenario.path):
+            raise IntegrationError(f"{self.scenario.path}: stable-retro could not load this Lua scenario")
+        self._gd = gd
+
+    def _setup_actions(self, action_set) -> None:
+        integ, scen, n = self.integration, self.scenario, len(self.buttons)
+        where = f"{integ.name} action set"
+        if action_set is None:
+            action_set = scen.action_set or "discrete"
+        combos = None
+        if isinstance(action_set, (list, tuple)):
+            combos = [list(c) for c in action_set]
+            where = "action_set"
+        elif action_set in integ.action_sets:
+            combos = integ.action_sets[action_set]
+            where = f"{integ.folder / 'data.json'}: action_sets.{action_set}"
+        elif action_set not in ACTION_KINDS:
+            raise IntegrationError(
+                f"{integ.name}: unknown action set {action_set!r} (choose from "
+                f"{', '.join(list(ACTION_KINDS) + list(integ.action_sets))})"
+            )
+        self.action_set = action_set if isinstance(action_set, str) else "custom"
+        groups = scen.actions or getattr(self.emulator, "default_actions", None) or [[[]] + [[b] for b in self.buttons]]
+        self._groups = [[_combo_mask(self.buttons, c, f"{scen.path}: actions") for c in g] for g in groups]
+        if combos is not None:
+            masks = [_combo_mask(self.buttons, c, where) for c in combos]
+            self._table = np.stack([_bits(m, n) for m in masks])
+            self.action_space = gym.spaces.Discrete(len(masks))
+            self.combos = [list(c) for c in combos]
+        elif action_set == "discrete":
+            masks = []
+            total = int(np.prod([len(g) for g in self._groups]))
+            for a in range(total):
+                mask = 0
+                for g in self._groups:
+                    mask |= g[a % len(g)]
+                    a //= len(g)
+                masks.append(mask)
+            self._table = np.stack([_bits(m, n) for m in masks])
+            self.action_space = gym.spaces.Discrete(total)
+            self.combos = [[b for i, b in enumerate(self.buttons) if m >> i & 1] for m in masks]
+        elif action_set == "multi_discrete":
+            self._table = None
+            self.action_space = gym.spaces.MultiDiscrete([len(g) for g in self._groups])
+        else:
+            self._table = None
+            self.action_space = gym.spaces.MultiBinary(n)
+
+    # -- actions -----------------------------------------------------------------------
+    def _buttons_for(self, action) -> np.ndarray:
+        if self._table is not None:
+            return self._table[int(action)]
+        if self.action_set == "multi_discrete":
+            mask = 0
+            for g, a in zip(self._groups, np.asarray(action).reshape(-1)):
+                mask |= g[int(a)]
+            return _bits(mask, len(self.buttons))
+        pressed = np.asarray(action, dtype=np.uint8).reshape(-1)
+        if self.action_set == "filtered":
+            mask = sum(int(b) << i for i, b in enumerate(pressed))
+            out = 0
+            for g in self._groups:
+                union = 0
+                for c in g:
+                    union |= c
+                if (mask & union) in g:
+                    out |= mask & union
+            return _bits(out, len(self.buttons))
+        return pressed
+
+    def action_meaning(self, action) -> list[str]:
+        """The button names an action presses."""
+        pressed = self._buttons_for(action)
+        return [b for b, p in zip(self.buttons, pressed) if p]
+
+    # -- episode ------------------------------------------------------------------------
+    def _read(self) -> dict:
+        emu = self.emulator
+        return {v.name: v.read(emu) for v in self._needed}
+
+    def _observe(self, prev_screen=None) -> np.ndarray:
+        if self.obs_type == "rgb":
+            screen = self.emulator.screen()
+            self._last_screen = screen
+            if prev_screen is not None:
+                screen = np.maximum(screen, prev_screen)
+            return screen[self._crop] if self._crop else screen
+        self._last_screen = None
+        if self.obs_type == "ram":
+            return self.emulator.ram()
+        emu = self.emulator
+        return np.array([v.read(emu) for v in self._all_vars], dtype=np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Load the start state, release every button and run one frame (as stable-retro does).
+
+        ``options={"state": NAME}`` starts this episode from another state of the game.
+        """
+        super().reset(seed=seed)
+        emu = self.emulator
+        initial = self._initial_state
+        if options and options.get("state"):
+            initial = self.integration.load_state_bytes(options["state"])
+        emu.load_state(initial)
+        emu.set_buttons(self._zero, 0)
+        emu.step()
+        if self.noop_max:
+            emu.step(int(self.np_random.integers(0, self.noop_max + 1)))
+        if self._lua:
+            self._gd.reset()
+            self._gd.update_ram()
+        values = self._read()
+        self._scen_state.reset(values)
+        if self._python is not None:
+            self._python.reset(values)
+        self._needs_reset = False
+        return self._observe(), dict(values)
+
+    def step(self, action):
+        if self._needs_reset:
+            raise gym.error.ResetNeeded("call reset() before step() (and after an episode ends)")
+        emu = self.emulator
+        emu.set_buttons(self._buttons_for(action), 0)
+        reward = 0.0
+        terminated = False
+        prev_screen = None
+        scen = self._scen_state
+        python, lua = self._python, self._lua
+        last = self.frame_skip - 1
+        values = None
+        for i in range(self.frame_skip):
+            emu.step()
+            if lua:
+                self._gd.update_ram()
+                reward += self._gd.current_reward()
+                if self._gd.is_done():
+                    terminated = True
+                    break
+            elif python is None:
+                values = self._read()
+                r, d = scen.update(values)
+                reward += r
+                if d:
+                    terminated = True
+                    break
+            if self.max_pool and i == last - 1:
+                prev_screen = emu.screen()
+        if values is None:
+            values = self._read()
+        info = dict(values)
+        if python is not None:
+            reward = float(python.reward(values))
+            terminated = bool(python.terminated(values))
+            if hasattr(python, "info"):
+                info.update(python.info(values))
+        self._needs_reset = terminated
+        return self._observe(prev_screen if i == last else None), float(reward), terminated, False, info
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        if self._last_screen is None:
+            self._last_screen = self.emulator.screen()
+        return self._last_screen
+
+    def get_state(self) -> bytes:
+        """A savestate of the emulator now (bytes)."""
+        return self.emulator.save_state()
+
+    def set_state(self, state: bytes) -> None:
+        """Restore a savestate from :meth:`get_state`; the scenario's deltas restart from it."""
+        self.emulator.load_state(state)
+        values = self._read()
+        self._scen_state.reset(values)
+
+    def close(self):
+        emu = getattr(self, "emulator", None)
+        if emu is not None:
+            emu.close()
+            self.emulator = None
+        super().close()

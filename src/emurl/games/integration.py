@@ -1,0 +1,330 @@
+"""Game integrations: finding them, loading them, and finding their ROMs and states.
+
+An integration is a folder ``<Game>-<System>`` in stable-retro's format (``data.json``,
+``scenario.json``, ``metadata.json``, ``rom.sha``, ``*.state``); stable-retro's own
+folders carry a ``-v0`` suffix, which emurl drops from the name.
+
+Search path, first match wins: emurl's own integrations (``emurl/games/data``),
+stable-retro's stable integrations, then the user's folders (``--game-path`` /
+``EMURL_GAME_PATH``, ``os.pathsep``-separated; each folder may be an integration or hold
+integrations). A user's integration with the name of a built-in one is not used, and a
+warning says so: it never silently shadows the other.
+
+ROMs live in the user's data folder (``$EMURL_DATA_DIR``, else ``$XDG_DATA_HOME/emurl``,
+else ``~/.local/share/emurl``) under ``roms/<Game>-<System>/``, put there by
+``emurl roms import``; a ROM shipped inside the integration folder (stable-retro's
+Airstriker-Genesis) is found too. User-made start states go to ``states/<Game>-<System>/``
+of the same folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import gzip
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emurl.errors import IntegrationError, RomNotFoundError, UnknownGameError, UnknownStateError
+from emurl.games.scenario import Scenario, load_scenario
+from emurl.games.variables import Variable
+
+OWN_DATA = Path(__file__).parent / "data"
+
+
+def data_dir() -> Path:
+    """The user's emurl data folder (ROMs, states); created on demand by writers."""
+    if os.environ.get("EMURL_DATA_DIR"):
+        return Path(os.environ["EMURL_DATA_DIR"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "emurl"
+
+
+def retro_data_root() -> Path:
+    import stable_retro.data
+
+    return Path(stable_retro.data.path()) / "stable"
+
+
+def canonical_name(name: str) -> str:
+    """``"emurl/Pong-Atari2600-v0"`` or ``"Pong-Atari2600-v0"`` → ``"Pong-Atari2600"``."""
+    if name.startswith("emurl/"):
+        name = name[len("emurl/"):]
+    if name.endswith("-v0"):
+        name = name[:-3]
+    return name
+
+
+def _user_paths(game_path: str | os.PathLike | list | None) -> list[Path]:
+    paths: list[Path] = []
+    if game_path:
+        items = game_path if isinstance(game_path, (list, tuple)) else str(game_path).split(os.pathsep)
+        paths += [Path(p).expanduser() for p in items if str(p)]
+    env = os.environ.get("EMURL_GAME_PATH")
+    if env:
+        paths += [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+    return paths
+
+
+def _folders_in(root: Path) -> dict[str, Path]:
+    """Integration folders directly in ``root`` (or ``root`` itself): name → folder."""
+    out: dict[str, Path] = {}
+    if not root.is_dir():
+        return out
+    if (root / "data.json").is_file():
+        return {canonical_name(root.name): root}
+    for entry in os.scandir(root):
+        if entry.is_dir() and "-" in entry.name and os.path.isfile(os.path.join(entry.path, "data.json")):
+            out[canonical_name(entry.name)] = Path(entry.path)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_folders() -> tuple[tuple[str, Path, str], ...]:
+    out = []
+    for source, root in (("emurl", OWN_DATA), ("stable-retro", retro_data_root())):
+        for name, folder in sorted(_folders_in(root).items()):
+            out.append((name, folder, source))
+    return tuple(out)
+
+
+def integration_folders(game_path=None) -> dict[str, tuple[Path, str]]:
+    """Every known integration: name → (folder, source), source being ``"emurl"``,
+    ``"stable-retro"`` or ``"user"``, with the search order's precedence applied."""
+    found: dict[str, tuple[Path, str]] = {}
+    for name, folder, source in _builtin_folders():
+        found.setdefault(name, (folder, source))
+    for root in _user_paths(game_path):
+        if not root.exists():
+            raise IntegrationError(f"{root}: game path does not exist (from --game-path or EMURL_GAME_PATH)")
+        for name, folder in _folders_in(root).items():
+            if name in found:
+                if found[name][0].resolve() != folder.resolve():
+                    warnings.warn(
+                        f"{folder}: integration {name} is ignored: {found[name][0]} "
+                        f"({found[name][1]}) has that name. Rename the folder to use yours.",
+                        stacklevel=3,
+                    )
+                continue
+            found[name] = (folder, "user")
+    return found
+
+
+def list_games(game_path=None, playable: bool = False) -> list[str]:
+    """Names of all integrations; with ``playable``, only those whose ROM is found."""
+    names = sorted(integration_folders(game_path))
+    if playable:
+        names = [n for n in names if load_integration(n, game_path).rom_path() is not None]
+    return names
+
+
+@dataclass
+class Integration:
+    """One game integration, loaded and checked.
+
+    Attributes:
+        name: ``<Game>-<System>``.
+        system: stable-retro's system name (the part after the last ``-``).
+        folder: the integration's folder.
+        source: ``"emurl"``, ``"stable-retro"`` or ``"user"``.
+        variables: name → :class:`Variable`, from ``data.json``.
+        action_sets: name → list of button combos (emurl extension, ``data.json``'s
+            ``"action_sets"``).
+        metadata: ``metadata.json`` (``default_state``, ...).
+        rom_shas: accepted SHA-1s of the ROM, from ``rom.sha``.
+    """
+
+    name: str
+    system: str
+    folder: Path
+    source: str
+    variables: dict[str, Variable]
+    action_sets: dict[str, list[list[str]]] = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    rom_shas: list[str] = field(default_factory=list)
+
+    # -- scenarios -------------------------------------------------------------------
+    def scenarios(self) -> list[str]:
+        """Names of scenario files in the folder (JSON files with reward or done)."""
+        out = []
+        for p in sorted(self.folder.glob("*.json")):
+            if p.name in ("data.json", "metadata.json"):
+                continue
+            try:
+                raw = json.loads(p.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            if isinstance(raw, dict) and ({"reward", "rewards", "done"} & raw.keys()):
+                out.append(p.stem)
+        return out
+
+    def scenario(self, name: str | None = None) -> Scenario:
+        """Load scenario ``name`` (default ``"scenario"``), or a path to a JSON file.
+
+        Raises:
+            IntegrationError: no such scenario, or a malformed one.
+        """
+        name = name or "scenario"
+        path = Path(name) if name.endswith(".json") else self.folder / f"{name}.json"
+        if not path.is_file():
+            raise IntegrationError(
+                f"{self.name}: no scenario {name!r} in {self.folder} (scenarios: {', '.join(self.scenarios()) or 'none'})"
+            )
+        return load_scenario(str(path), set(self.variables))
+
+    # -- states ----------------------------------------------------------------------
+    def user_state_dir(self) -> Path:
+        return data_dir() / "states" / self.name
+
+    def states(self) -> dict[str, Path]:
+        """Start states: name → file, from the integration folder then the user's state folder."""
+        out: dict[str, Path] = {}
+        for folder in (self.folder, self.user_state_dir()):
+            if folder.is_dir():
+                for p in sorted(folder.glob("*.state")):
+                    if not p.name.startswith("_"):
+                        out.setdefault(p.name[: -len(".state")], p)
+        return out
+
+    @property
+    def default_state(self) -> str | None:
+        return self.metadata.get("default_state")
+
+    def load_state_bytes(self, name: str | None = None) -> bytes | None:
+        """The savestate ``name`` (default: ``metadata.json``'s ``default_state``) as bytes.
+
+        States are gzip files as stable-retro writes them; a plain file is read as is.
+        Returns None when the integration has no default state (start from power-on).
+
+        Raises:
+            UnknownStateError: no state of that name; the message lists those that exist.
+        """
+        states = self.states()
+        if name is None:
+            name = self.default_state
+            if name is None:
+                return None
+        if name.endswith(".state") and os.path.isfile(name):
+            path = Path(name)
+        else:
+            name = name[: -len(".state")] if name.endswith(".state") else name
+            if name not in states:
+                close = difflib.get_close_matches(name, list(states), n=3)
+                hint = f" Did you mean {', '.join(close)}?" if close else ""
+                raise UnknownStateError(
+                    f"{self.name}: no state {name!r}.{hint} States: {', '.join(states) or 'none'} "
+                    f"(in {self.folder} and {self.user_state_dir()})"
+                )
+            path = states[name]
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        return data
+
+    # -- ROMs ------------------------------------------------------------------------
+    def rom_path(self) -> str | None:
+        """The ROM file to run, or None when it was not imported."""
+        from emurl.games.roms import rom_extensions
+
+        exts = rom_extensions(self.system)
+        for folder in (data_dir() / "roms" / self.name, self.folder):
+            for ext in exts:
+                p = folder / f"rom{ext}"
+                if p.is_file():
+                    return str(p)
+        return None
+
+    def require_rom(self) -> str:
+        """Like :meth:`rom_path`, but a missing ROM is an error.
+
+        Raises:
+            RomNotFoundError: with the accepted SHA-1s and the command that imports a ROM.
+        """
+        path = self.rom_path()
+        if path is None:
+            shas = "\n  ".join(self.rom_shas) or "(rom.sha lists none)"
+            raise RomNotFoundError(
+                f"{self.name}: ROM not found. emurl runs a ROM whose SHA-1 is one of:\n  {shas}\n"
+                f"Import yours with:  emurl roms import PATH_TO_ROM_OR_FOLDER\n"
+                f"(it is then copied to {data_dir() / 'roms' / self.name})"
+            )
+        return path
+
+    def rom_status(self) -> str:
+        path = self.rom_path()
+        return f"found: {path}" if path else "missing (emurl roms import PATH)"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise IntegrationError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except OSError as exc:
+        raise IntegrationError(f"{path}: cannot read: {exc.strerror}") from None
+    if not isinstance(raw, dict):
+        raise IntegrationError(f"{path}: expected a JSON object at the top level, got {type(raw).__name__}")
+    return raw
+
+
+def load_integration_folder(folder: Path, name: str | None = None, source: str = "user") -> Integration:
+    """Load and check one integration folder.
+
+    Raises:
+        IntegrationError: a file is missing or malformed (names the file and the key).
+    """
+    folder = Path(folder)
+    name = name or canonical_name(folder.name)
+    data_file = folder / "data.json"
+    raw = _read_json(data_file)
+    if "info" not in raw:
+        raise IntegrationError(f"{data_file}: missing key \"info\" (expected {{\"info\": {{name: {{\"address\": ..., \"type\": ...}}}}}})")
+    if not isinstance(raw["info"], dict):
+        raise IntegrationError(f"{data_file}: info: expected an object name → variable, got {type(raw['info']).__name__}")
+    variables = {k: Variable.from_json(k, v, str(data_file)) for k, v in raw["info"].items()}
+    action_sets = raw.get("action_sets", {})
+    if not isinstance(action_sets, dict) or not all(
+        isinstance(v, list) and all(isinstance(c, list) and all(isinstance(b, str) for b in c) for c in v)
+        for v in action_sets.values()
+    ):
+        raise IntegrationError(f"{data_file}: action_sets: expected name → list of button combos, e.g. {{\"steer\": [[], [\"A\"], [\"A\", \"LEFT\"]]}}")
+    meta_file = folder / "metadata.json"
+    metadata = _read_json(meta_file) if meta_file.is_file() else {}
+    sha_file = folder / "rom.sha"
+    shas = [s.strip().lower() for s in sha_file.read_text().split()] if sha_file.is_file() else []
+    system = name.rsplit("-", 1)[-1]
+    return Integration(name, system, folder, source, variables, action_sets, metadata, shas)
+
+
+def load_integration(game: str, game_path=None) -> Integration:
+    """Find and load the integration ``game`` (``"Airstriker-Genesis"``, ``-v0`` optional).
+
+    Raises:
+        UnknownGameError: no integration of that name (the message lists close names).
+        IntegrationError: the integration's files are malformed.
+    """
+    name = canonical_name(game)
+    folders = integration_folders(game_path)
+    if name not in folders:
+        lower = {n.lower(): n for n in folders}
+        close = difflib.get_close_matches(name.lower(), list(lower), n=5, cutoff=0.5)
+        close = [lower[c] for c in close]
+        if not close:
+            stem = name.split("-")[0].lower()
+            close = [n for n in folders if n.lower().startswith(stem[:4])][:5]
+        hint = f" Close names: {', '.join(close)}." if close else ""
+        raise UnknownGameError(f"unknown game {game!r}.{hint} See `emurl games list`.")
+    folder, source = folders[name]
+    return load_integration_folder(folder, name, source)
+
+
+def sha1_of_rom(path: str) -> str:
+    """SHA-1 as stable-retro computes it (an iNES header is not hashed)."""
+    with open(path, "rb") as f:
+        if path.lower().endswith(".nes"):
+            f.read(16)
+        return hashlib.sha1(f.read()).hexdigest()

@@ -1,0 +1,128 @@
+"""ROM import: recognise ROM files by SHA-1 and copy them into the user's data folder.
+
+Never into site-packages (stable-retro's own importer writes there): a ROM a user
+imported survives reinstalls and upgrades.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from emurl.errors import EmurlError
+from emurl.games.integration import data_dir, integration_folders, load_integration_folder
+
+# stable-retro folder system names whose core is registered under another name.
+_SYSTEM_ALIASES = {"Arcade": "FBNeo"}
+_MAX_ROM = 64 << 20
+
+
+def rom_extensions(system: str) -> list[str]:
+    """File extensions (with the dot) of ROMs for ``system``, the core's canonical one first."""
+    import stable_retro
+
+    info = stable_retro.data.EMU_INFO.get(_SYSTEM_ALIASES.get(system, system))
+    return ["." + e for e in info["ext"]] if info else []
+
+
+def _hash_candidates(path: Path) -> list[tuple[str, bytes]]:
+    """(sha1, bytes to store) for a file: the file itself, a headerless iNES body, or zip members."""
+    data = path.read_bytes()
+    out = [(hashlib.sha1(data).hexdigest(), data)]
+    if data[:4] == b"NES\x1a":
+        out.append((hashlib.sha1(data[16:]).hexdigest(), data))
+    if zipfile.is_zipfile(path) and path.suffix.lower() != ".zip":
+        pass
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.file_size <= _MAX_ROM and not info.is_dir():
+                    member = z.read(info)
+                    out.append((hashlib.sha1(member).hexdigest(), member))
+    return out
+
+
+def known_hashes(game_path=None) -> dict[str, str]:
+    """SHA-1 → integration name, over every integration's ``rom.sha``."""
+    out: dict[str, str] = {}
+    for name, (folder, _source) in integration_folders(game_path).items():
+        sha_file = folder / "rom.sha"
+        if sha_file.is_file():
+            for sha in sha_file.read_text().split():
+                out.setdefault(sha.strip().lower(), name)
+    return out
+
+
+@dataclass
+class ImportResult:
+    imported: dict[str, str]  # game → destination
+    unmatched: list[str]  # files that matched no integration
+
+
+def import_roms(paths, game_path=None, progress=None) -> ImportResult:
+    """Find ROMs among ``paths`` (files or folders, searched recursively) and import them.
+
+    A file matches an integration when its SHA-1 (for ``.nes``, of the data after the
+    16-byte iNES header, as stable-retro hashes it) is in that integration's ``rom.sha``.
+    Matches are copied atomically to ``<data dir>/roms/<Game>-<System>/rom.<ext>``.
+
+    Raises:
+        EmurlError: a path does not exist.
+    """
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise EmurlError(f"{p}: no such file or folder to import ROMs from")
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file())
+        else:
+            files.append(p)
+    hashes = known_hashes(game_path)
+    folders = integration_folders(game_path)
+    imported: dict[str, str] = {}
+    unmatched: list[str] = []
+    for f in files:
+        if f.stat().st_size > _MAX_ROM:
+            unmatched.append(str(f))
+            continue
+        match = None
+        for sha, payload in _hash_candidates(f):
+            if sha in hashes:
+                match = (hashes[sha], payload)
+                break
+        if match is None:
+            unmatched.append(str(f))
+            continue
+        game, payload = match
+        integ = load_integration_folder(folders[game][0], game, folders[game][1])
+        exts = rom_extensions(integ.system)
+        ext = exts[0] if exts else f.suffix
+        dest_dir = data_dir() / "roms" / game
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / f"rom{ext}"
+        tmp = dest.with_suffix(dest.suffix + ".tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, dest)
+        imported[game] = str(dest)
+        if progress:
+            progress(game, str(dest))
+    return ImportResult(imported, unmatched)
+
+
+def ale_py_rom_dir() -> Path:
+    """The folder of Atari 2600 ROMs that ale-py bundles.
+
+    Raises:
+        EmurlError: ale-py is not installed or has no ROM folder.
+    """
+    try:
+        import ale_py
+    except ImportError:
+        raise EmurlError("ale-py is not installed: pip install ale-py") from None
+    roms = Path(ale_py.__file__).parent / "roms"
+    if not roms.is_dir():
+        raise EmurlError(f"{roms}: ale-py has no bundled ROM folder in this version")
+    return roms

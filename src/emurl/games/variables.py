@@ -1,0 +1,135 @@
+"""Variables: named values in a game's memory, as ``data.json`` describes them.
+
+stable-retro's format, ``{"score": {"address": 16712270, "type": ">u4"}}``, plus emurl's
+optional extensions, all usable together:
+
+- ``"address": "0xFF024E"``: hex strings wherever a number is expected;
+- ``"pointer": ["0x2A8", "0x10"]``: a pointer chain. The value lives at
+  ``*(*(*address + 0x2A8) + 0x10)``... precisely: ``p = read(address)``; for each offset
+  but the last ``p = read(p + offset)``; the value is read at ``p + last offset``.
+  Pointers are ``"pointer_type"`` wide (default ``"<u4"``, the DS's 32-bit little-endian
+  pointers). A null pointer (0) reads as 0: games clear their pointers between races.
+- ``"scale": "fx32"`` (= 4096, the DS's 20.12 fixed point) or a number: the value is
+  divided by it and becomes a float.
+- ``"mask"``: stable-retro's bit mask, applied to the raw integer.
+
+Type strings are stable-retro's: an endianness (``<`` little, ``>`` big, ``|`` or ``=``
+none/native), a kind (``u`` unsigned, ``i`` signed, ``d`` BCD, ``n`` one BCD digit per
+nibble-byte) and a size in bytes, e.g. ``'>u2'``, ``'<i4'``, ``'>d4'``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from emurl.errors import IntegrationError
+
+_TYPE = re.compile(r"^[<>=|]{1,2}[iudn][1-8]$")
+SCALES = {"fx32": 4096.0, "fx16": 4096.0, "fx12": 4096.0, "fx8": 256.0}
+
+
+def parse_int(value: Any, where: str) -> int:
+    """An int from an int or a hex/decimal string (``"0x0217ACF8"``); error names ``where``."""
+    if isinstance(value, bool):
+        raise IntegrationError(f"{where}: expected an integer or a hex string, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value, 0)
+        except ValueError:
+            pass
+    raise IntegrationError(f"{where}: expected an integer or a hex string like \"0x02000000\", got {value!r}")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of a game integration.
+
+    Attributes:
+        name: the key in ``data.json``.
+        address: where the value (or, with ``pointer``, the first pointer) is, in the
+            address space of the backend's memory map (stable-retro's for retro cores).
+        dtype: stable-retro type string of the value.
+        pointer: offsets of a pointer chain, empty for a plain variable.
+        pointer_dtype: type of each pointer in the chain.
+        scale: divisor making the value a float (4096.0 for fx32), or None for an int.
+        mask: bit mask applied to the raw integer, or None.
+    """
+
+    name: str
+    address: int
+    dtype: str
+    pointer: tuple[int, ...] = ()
+    pointer_dtype: str = "<u4"
+    scale: float | None = None
+    mask: int | None = None
+
+    def read(self, emulator) -> int | float:
+        """The current value from ``emulator`` (anything with ``read(address, dtype)``)."""
+        read = emulator.read
+        if self.pointer:
+            ptr = read(self.address, self.pointer_dtype)
+            for off in self.pointer[:-1]:
+                if ptr == 0:
+                    return 0
+                ptr = read(ptr + off, self.pointer_dtype)
+            if ptr == 0:
+                return 0
+            raw = read(ptr + self.pointer[-1], self.dtype)
+        else:
+            raw = read(self.address, self.dtype)
+        if self.mask is not None:
+            raw &= self.mask
+        if self.scale is not None:
+            return raw / self.scale
+        return raw
+
+    @classmethod
+    def from_json(cls, name: str, spec: Any, file: str) -> "Variable":
+        """Parse one entry of ``data.json``'s ``"info"``; errors name the file and key."""
+        where = f"{file}: info.{name}"
+        if not isinstance(spec, dict):
+            raise IntegrationError(f"{where}: expected an object with \"address\" and \"type\", got {spec!r}")
+        for key in ("address", "type"):
+            if key not in spec:
+                raise IntegrationError(f"{where}: missing \"{key}\" (expected e.g. {{\"address\": 16712270, \"type\": \">u4\"}})")
+        dtype = spec["type"]
+        if not isinstance(dtype, str) or not _TYPE.match(dtype):
+            raise IntegrationError(
+                f"{where}.type: expected a stable-retro type like '>u2', '<i4', '|u1' or '>d4', got {dtype!r}"
+            )
+        pointer = spec.get("pointer", ())
+        if isinstance(pointer, (int, str)):
+            pointer = [pointer]
+        if not isinstance(pointer, (list, tuple)):
+            raise IntegrationError(f"{where}.pointer: expected a list of offsets, got {pointer!r}")
+        pointer_dtype = spec.get("pointer_type", "<u4")
+        if not isinstance(pointer_dtype, str) or not _TYPE.match(pointer_dtype):
+            raise IntegrationError(f"{where}.pointer_type: expected a type like '<u4', got {pointer_dtype!r}")
+        scale = spec.get("scale")
+        if scale is not None:
+            if isinstance(scale, str):
+                if scale not in SCALES:
+                    raise IntegrationError(f"{where}.scale: expected a number or one of {sorted(SCALES)}, got {scale!r}")
+                scale = SCALES[scale]
+            elif not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale == 0:
+                raise IntegrationError(f"{where}.scale: expected a non-zero number or 'fx32', got {scale!r}")
+            scale = float(scale)
+        mask = spec.get("mask")
+        return cls(
+            name=name,
+            address=parse_int(spec["address"], f"{where}.address"),
+            dtype=dtype,
+            pointer=tuple(parse_int(o, f"{where}.pointer[{i}]") for i, o in enumerate(pointer)),
+            pointer_dtype=pointer_dtype,
+            scale=scale,
+            mask=None if mask is None else parse_int(mask, f"{where}.mask"),
+        )
+
+
+def read_all(variables, emulator) -> dict[str, int | float]:
+    """Read each variable of an iterable once: name → value."""
+    return {v.name: v.read(emulator) for v in variables}
