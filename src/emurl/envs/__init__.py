@@ -32,6 +32,10 @@ def make(
     frame_skip: int = 4,
     max_episode_steps: int | None = None,
     pipeline: str | None = None,
+    pipeline_kwargs: dict | None = None,
+    episode_statistics: bool = False,
+    terminal_on_life_loss: bool = False,
+    clip_reward: bool = False,
     **kwargs,
 ) -> gym.Env:
     """Make the env of a game, optionally wrapped in a preprocessing pipeline.
@@ -44,6 +48,14 @@ def make(
             (Gymnasium's ``TimeLimit``); None for no limit.
         pipeline: None, or ``"atari"`` for :func:`emurl.wrappers.atari_pipeline`
             (84×84 gray, 4-frame stack, reward clip).
+        pipeline_kwargs: arguments of the pipeline (``screen_size``, ``frame_stack``,
+            ``clip_reward``, ``crop``).
+        episode_statistics: add ``info["episode"]`` (``r``: raw return, ``l``: length,
+            ``t``: seconds) at each episode's end, before any reward clipping
+            (Gymnasium's ``RecordEpisodeStatistics``; Stable-Baselines3 logs it).
+        terminal_on_life_loss: :class:`emurl.wrappers.LifeLossTermination` (needs a
+            ``lives`` variable in the info).
+        clip_reward: clip rewards to [-1, 1] without a pixel pipeline.
         **kwargs: more :class:`EmulatorEnv` arguments (``noop_max``, ``backend``,
             ``game_path``, ``render_mode``, ``max_pool``).
 
@@ -59,10 +71,18 @@ def make(
     )
     if max_episode_steps:
         env = gym.wrappers.TimeLimit(env, max_episode_steps)
+    if episode_statistics:
+        env = gym.wrappers.RecordEpisodeStatistics(env)
+    if terminal_on_life_loss:
+        from emurl.wrappers.life_loss import LifeLossTermination
+
+        env = LifeLossTermination(env)
+    if clip_reward:
+        env = gym.wrappers.ClipReward(env, -1.0, 1.0)
     if pipeline == "atari":
         from emurl.wrappers import atari_pipeline
 
-        env = atari_pipeline(env)
+        env = atari_pipeline(env, **(pipeline_kwargs or {}))
     elif pipeline is not None:
         env.close()
         raise ValueError(f"pipeline must be None or 'atari', got {pipeline!r}")
