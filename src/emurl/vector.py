@@ -1,0 +1,556 @@
+"""Parallel envs, one worker process each, with observations in shared memory.
+
+stable-retro allows only one emulator per process, so parallel envs must be separate
+processes. :class:`SharedMemoryVecEnv` works like Stable-Baselines3's ``SubprocVecEnv``
+but each worker writes its observation straight into one shared-memory array instead of
+pickling it through a pipe; only rewards, done flags and info dicts go through the pipe.
+
+Scripts that use it must guard their entry point with ``if __name__ == "__main__":``
+(workers are started with ``forkserver`` or ``spawn``, which import the main module).
+
+>>> venv = make_vec_env("Airstriker-Genesis", num_envs=8, seed=0)   # doctest: +SKIP
+>>> venv.reset().shape                                              # doctest: +SKIP
+(8, 4, 84, 84)
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing as mp
+import multiprocessing.connection
+import os
+import signal
+import traceback
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from multiprocessing.shared_memory import SharedMemory
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.vec_env.base_vec_env import (
+    CloudpickleWrapper,
+    VecEnv,
+    VecEnvIndices,
+    VecEnvObs,
+    VecEnvStepReturn,
+)
+
+# How often (seconds) a parent waiting on a worker checks that the worker is still alive.
+_POLL_INTERVAL = 0.5
+# How long close() waits for a worker to exit by itself before terminating it.
+_JOIN_TIMEOUT = 5.0
+
+
+# -- worker side ---------------------------------------------------------------------------
+def _limit_threads() -> None:
+    """One thread per worker: the workers share the cores (set before the env is built)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover - cv2 is a dependency, but not of this module
+        pass
+    import sys
+
+    if "torch" in sys.modules:  # imported with stable_baselines3
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}\n\nWorker traceback:\n{traceback.format_exc()}"
+
+
+def _worker(remote, parent_remote, index: int) -> None:  # noqa: C901
+    """The loop of one worker process.
+
+    Protocol: the parent sends ``(cmd, data)``; the worker answers ``("ok", payload)``,
+    ``("error", text)`` (any exception: the worker keeps serving) or, for a missing
+    attribute, ``("attr_error", text)``. ``"close"`` gets no answer.
+    """
+    from stable_baselines3.common.env_util import is_wrapped
+    from stable_baselines3.common.vec_env.patch_gym import _patch_env
+
+    # Ctrl-C goes to the whole process group: let the parent decide (it closes us).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_threads()
+    parent_remote.close()
+    env = None
+    shm = None
+    slot = None  # this worker's row of the shared observation array (a view)
+    try:
+        while True:
+            try:
+                cmd, data = remote.recv()
+            except (EOFError, OSError):
+                break  # the parent is gone
+            except Exception as exc:  # e.g. the env fn could not be unpickled here
+                remote.send(("error", _error_text(exc)))
+                continue
+            if cmd == "close":
+                break
+            try:
+                if cmd == "step":
+                    observation, reward, terminated, truncated, info = env.step(data)
+                    done = bool(terminated or truncated)
+                    info["TimeLimit.truncated"] = bool(truncated and not terminated)
+                    reset_info = None
+                    if done:
+                        info["terminal_observation"] = np.array(observation)  # reset may reuse buffers
+                        observation, reset_info = env.reset()
+                    np.copyto(slot, observation)
+                    remote.send(("ok", (float(reward), done, info, reset_info)))
+                elif cmd == "reset":
+                    seed, options = data
+                    maybe_options = {"options": options} if options else {}
+                    observation, reset_info = env.reset(seed=seed, **maybe_options)
+                    np.copyto(slot, observation)
+                    remote.send(("ok", reset_info))
+                elif cmd == "init":
+                    env = _patch_env(data.var())
+                    remote.send(("ok", (env.observation_space, env.action_space)))
+                elif cmd == "attach":
+                    name, shape, dtype = data
+                    shm = SharedMemory(name=name)
+                    slot = np.ndarray(shape, dtype=dtype, buffer=shm.buf)[index]
+                    remote.send(("ok", None))
+                elif cmd == "render":
+                    remote.send(("ok", env.render()))
+                elif cmd == "env_method":
+                    name, args, kwargs = data
+                    remote.send(("ok", env.get_wrapper_attr(name)(*args, **kwargs)))
+                elif cmd == "get_attr":
+                    remote.send(("ok", env.get_wrapper_attr(data)))
+                elif cmd == "has_attr":
+                    try:
+                        env.get_wrapper_attr(data)
+                        remote.send(("ok", True))
+                    except AttributeError:
+                        remote.send(("ok", False))
+                elif cmd == "set_attr":
+                    setattr(env, data[0], data[1])
+                    remote.send(("ok", None))
+                elif cmd == "is_wrapped":
+                    remote.send(("ok", is_wrapped(env, data)))
+                else:
+                    raise NotImplementedError(f"`{cmd}` is not implemented in the worker")
+            except AttributeError as exc:
+                if cmd in ("get_attr", "env_method"):
+                    remote.send(("attr_error", str(exc)))
+                else:
+                    remote.send(("error", _error_text(exc)))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            except Exception as exc:
+                remote.send(("error", _error_text(exc)))
+    except KeyboardInterrupt:  # pragma: no cover
+        pass
+    finally:
+        slot = None  # drop the view, or shm.close() fails with BufferError
+        if shm is not None:
+            try:
+                shm.close()
+            except BufferError:  # pragma: no cover
+                pass
+        if env is not None:
+            try:
+                env.close()
+            except Exception:  # pragma: no cover
+                pass
+        remote.close()
+
+
+# -- parent side ---------------------------------------------------------------------------
+class _Resources:
+    """Everything to free: worker processes, pipes, the shared block.
+
+    Kept apart from the VecEnv so that a ``weakref.finalize`` can free them when the VecEnv
+    is garbage-collected (or at interpreter exit) without keeping the VecEnv alive.
+    """
+
+    def __init__(self):
+        self.processes: list = []
+        self.remotes: list = []
+        self.shm: SharedMemory | None = None
+        self.obs: np.ndarray | None = None  # the parent's view of the shared block
+        self.pending: set[int] = set()  # workers whose answer has not been read yet
+        self.released = False
+
+    def release(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        # Read answers still in flight, so that no worker is blocked writing to its pipe.
+        for i in sorted(self.pending):
+            remote, process = self.remotes[i], self.processes[i]
+            try:
+                ready = mp.connection.wait([remote, process.sentinel], timeout=_JOIN_TIMEOUT)
+                if remote in ready:
+                    remote.recv()
+            except (EOFError, OSError):
+                pass
+        self.pending.clear()
+        for remote in self.remotes:
+            try:
+                remote.send(("close", None))
+            except (BrokenPipeError, OSError):
+                pass  # already dead
+        for process in self.processes:
+            process.join(_JOIN_TIMEOUT)
+            if process.is_alive():
+                process.terminate()
+                process.join(1.0)
+            if process.is_alive():  # pragma: no cover
+                process.kill()
+                process.join()
+        for remote in self.remotes:
+            remote.close()
+        self.obs = None  # drop the view, or shm.close() fails with BufferError
+        if self.shm is not None:
+            try:
+                self.shm.close()
+            except BufferError:  # pragma: no cover - someone holds a view
+                pass
+            try:
+                self.shm.unlink()
+            except FileNotFoundError:  # pragma: no cover
+                pass
+
+
+def _default_start_method() -> str:
+    return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+
+
+def _preload_in_forkserver() -> None:
+    """Have the forkserver, if not started yet, import this module (and so SB3 and torch).
+
+    Each worker is then forked from a process that has imported them: a worker starts in
+    a fraction of a second instead of importing torch again (1.5 s of CPU each). The
+    user's preload list is kept; nothing changes once the forkserver runs.
+    """
+    try:
+        from multiprocessing import forkserver
+
+        server = forkserver._forkserver
+        if server._forkserver_pid is None and __name__ not in server._preload_modules:
+            forkserver.set_forkserver_preload(list(server._preload_modules) + [__name__])
+    except Exception:  # pragma: no cover - private API of multiprocessing; only a speed-up
+        pass
+
+
+class SharedMemoryVecEnv(VecEnv):
+    """Stable-Baselines3 ``VecEnv`` with one worker process per env and observations in shared memory.
+
+    Works like ``SubprocVecEnv``: ``step`` auto-resets an env whose episode ended
+    (terminated or truncated), puts the last observation of that episode in
+    ``info["terminal_observation"]`` and sets ``info["TimeLimit.truncated"] =
+    truncated and not terminated``; ``reset`` uses the seeds from :meth:`seed` and the
+    options from :meth:`set_options` once.
+
+    Observations go through one ``SharedMemory`` block, an array of shape
+    ``(num_envs,) + observation_space.shape`` and the space's dtype, where each worker
+    writes its own row; :meth:`reset` and :meth:`step_wait` return a copy of it.
+
+    Args:
+        env_fns: one callable per env, each returning a ``gym.Env`` (called in its
+            worker, after cloudpickling, so a lambda or closure is fine). All envs must
+            have the same observation space.
+        start_method: a ``multiprocessing`` start method; default ``"forkserver"`` where
+            available, else ``"spawn"``.
+
+    Returns (``reset`` / ``step_wait``):
+        obs: ``observation_space.dtype`` array, shape ``(num_envs,) + obs_shape``;
+        rewards: float32 ``(num_envs,)``; dones: bool ``(num_envs,)``; infos: a list of
+        ``num_envs`` dicts.
+
+    Raises:
+        ValueError: ``env_fns`` is empty, the observation space is not a
+            ``gym.spaces.Box``, or the envs' observation spaces differ.
+        RuntimeError: a worker raised (message names the env index and quotes the
+            original error and its traceback) or died (message gives its exit code). An
+            error in the env fn, ``reset`` or ``step`` closes the whole VecEnv; an error in
+            ``env_method``, ``get_attr``, ``set_attr``, ``render`` leaves it running.
+            Also raised by any call after :meth:`close`.
+        AttributeError: ``get_attr`` / ``env_method`` of a name the env lacks.
+
+    With ``forkserver``, the forkserver (if this starts it) preloads this module, so that
+    workers do not each import torch again. Workers set ``OMP_NUM_THREADS=1``, ``cv2.setNumThreads(1)`` and
+    ``torch.set_num_threads(1)`` and ignore SIGINT (Ctrl-C reaches the parent only, which
+    can still :meth:`close` them). :meth:`close` is idempotent; if it is never called,
+    garbage collection or interpreter exit frees the workers and the shared block.
+    """
+
+    def __init__(self, env_fns: list[Callable[[], gym.Env]], start_method: str | None = None):
+        env_fns = list(env_fns)
+        if not env_fns:
+            raise ValueError("SharedMemoryVecEnv needs at least one env fn")
+        self.waiting = False
+        self.closed = False
+        res = self._res = _Resources()
+        self._finalizer = weakref.finalize(self, res.release)
+        start_method = start_method or _default_start_method()
+        if start_method == "forkserver":
+            _preload_in_forkserver()
+        ctx = mp.get_context(start_method)
+        n = len(env_fns)
+        try:
+            for i in range(n):
+                remote, work_remote = ctx.Pipe()
+                # daemon: if the parent crashes, the workers do not outlive it
+                process = ctx.Process(target=_worker, args=(work_remote, remote, i), daemon=True,
+                                      name=f"SharedMemoryVecEnv-worker-{i}")
+                process.start()
+                work_remote.close()
+                res.remotes.append(remote)
+                res.processes.append(process)
+            # The env fns travel through the pipe, so that unpickling errors are reported.
+            for i, env_fn in enumerate(env_fns):
+                self._send(i, "init", CloudpickleWrapper(env_fn))
+            spaces = self._gather(range(n), "building the env", fatal=True)
+            observation_space, action_space = spaces[0]
+            if not isinstance(observation_space, gym.spaces.Box):
+                raise ValueError(
+                    "SharedMemoryVecEnv needs a gym.spaces.Box observation space, got "
+                    f"{observation_space!r}; use SB3's SubprocVecEnv for Dict/Tuple spaces"
+                )
+            for i, (space, _) in enumerate(spaces):
+                if not isinstance(space, gym.spaces.Box) or space.shape != observation_space.shape \
+                        or space.dtype != observation_space.dtype:
+                    raise ValueError(f"env {i} has observation space {space!r}, env 0 has {observation_space!r}")
+            shape = (n,) + tuple(observation_space.shape)
+            dtype = np.dtype(observation_space.dtype)
+            size = max(1, int(np.prod(shape)) * dtype.itemsize)
+            res.shm = SharedMemory(create=True, size=size)
+            res.obs = np.ndarray(shape, dtype=dtype, buffer=res.shm.buf)
+            for i in range(n):
+                self._send(i, "attach", (res.shm.name, shape, dtype))
+            self._gather(range(n), "attaching the shared memory", fatal=True)
+            super().__init__(n, observation_space, action_space)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- plumbing ------------------------------------------------------------------------
+    @property
+    def processes(self) -> list:
+        """The worker processes (``multiprocessing.Process``), one per env."""
+        return self._res.processes
+
+    @property
+    def remotes(self) -> list:
+        """The parent's ends of the pipes, one per env."""
+        return self._res.remotes
+
+    @property
+    def shm_name(self) -> str | None:
+        """Name of the shared-memory block (under ``/dev/shm`` on Linux); None if not made."""
+        return self._res.shm.name if self._res.shm is not None else None
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise RuntimeError("this SharedMemoryVecEnv is closed")
+
+    def _send(self, i: int, cmd: str, data: Any) -> None:
+        try:
+            self._res.remotes[i].send((cmd, data))
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            pass  # the worker is dead; _recv reports it with its exit code
+        self._res.pending.add(i)
+
+    def _recv(self, i: int) -> tuple:
+        """The answer of worker ``i``: ("ok", x), ("error", text), ("attr_error", text) or ("dead", text)."""
+        remote, process = self._res.remotes[i], self._res.processes[i]
+        try:
+            while True:
+                ready = mp.connection.wait([remote, process.sentinel], timeout=_POLL_INTERVAL)
+                if remote in ready or remote.poll(0):
+                    try:
+                        return remote.recv()
+                    except (EOFError, ConnectionResetError, OSError):
+                        break
+                if process.sentinel in ready or not process.is_alive():
+                    break
+        finally:
+            self._res.pending.discard(i)
+        process.join(1.0)
+        code = process.exitcode
+        how = f"exit code {code}"
+        if code is not None and code < 0:
+            try:
+                how += f", killed by {signal.Signals(-code).name}"
+            except ValueError:  # pragma: no cover
+                pass
+        return ("dead", f"worker process (pid {process.pid}) died ({how})")
+
+    def _gather(self, indices, what: str, fatal: bool) -> list:
+        """Answers of the workers in ``indices`` (all of them read, even after an error)."""
+        answers = [(i, self._recv(i)) for i in indices]
+        for i, (status, payload) in answers:
+            if status == "ok":
+                continue
+            if status == "attr_error" and not fatal:
+                raise AttributeError(f"env {i}: {payload}")
+            if fatal or status == "dead":
+                self.close()
+            raise RuntimeError(f"SharedMemoryVecEnv: env {i} failed while {what}: {payload}")
+        return [payload for _, (_, payload) in answers]
+
+    # -- VecEnv API ----------------------------------------------------------------------
+    def step_async(self, actions: np.ndarray) -> None:
+        """Send one action per env (``actions``: sequence of length ``num_envs``)."""
+        self._check_open()
+        if self.waiting:
+            raise RuntimeError("step_async called twice without step_wait")
+        if len(actions) != self.num_envs:
+            raise ValueError(f"expected {self.num_envs} actions, got {len(actions)}")
+        for i, action in enumerate(actions):
+            self._send(i, "step", action)
+        self.waiting = True
+
+    def step_wait(self) -> VecEnvStepReturn:
+        """Wait for the step of every env.
+
+        Returns:
+            ``(obs, rewards, dones, infos)``: obs a new array of shape
+            ``(num_envs,) + obs_shape`` (after auto-reset where ``dones``), rewards float32
+            ``(num_envs,)``, dones bool ``(num_envs,)``, infos a list of dicts.
+        """
+        self._check_open()
+        if not self.waiting:
+            raise RuntimeError("step_wait called without step_async")
+        self.waiting = False
+        results = self._gather(range(self.num_envs), "stepping", fatal=True)
+        rewards = np.array([r[0] for r in results], dtype=np.float32)
+        dones = np.array([r[1] for r in results], dtype=bool)
+        infos = [r[2] for r in results]
+        for i, r in enumerate(results):
+            if r[3] is not None:
+                self.reset_infos[i] = r[3]
+        return self._res.obs.copy(), rewards, dones, infos
+
+    def reset(self) -> VecEnvObs:
+        """Reset every env with the pending seeds and options (used once).
+
+        Returns:
+            A new array of shape ``(num_envs,) + obs_shape``; the reset infos are in
+            :attr:`reset_infos`.
+        """
+        self._check_open()
+        if self.waiting:
+            raise RuntimeError("reset called between step_async and step_wait")
+        for i in range(self.num_envs):
+            self._send(i, "reset", (self._seeds[i], self._options[i]))
+        self.reset_infos = self._gather(range(self.num_envs), "resetting", fatal=True)
+        self._reset_seeds()
+        self._reset_options()
+        return self._res.obs.copy()
+
+    def close(self) -> None:
+        """Stop the workers (closing their envs) and free the shared memory. Safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        self.waiting = False
+        self._finalizer()  # runs _Resources.release once
+
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Seeds ``seed + i`` for env ``i``, used at the next :meth:`reset` (see ``VecEnv.seed``)."""
+        return super().seed(seed)
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        """Each env's ``render()`` (uint8 (H, W, 3) with ``render_mode="rgb_array"``)."""
+        self._check_open()
+        if self.render_mode != "rgb_array":
+            warnings.warn(
+                f"The render mode is {self.render_mode}, but this method assumes it is `rgb_array` to obtain images."
+            )
+            return [None for _ in range(self.num_envs)]
+        self._idle_call()
+        for i in range(self.num_envs):
+            self._send(i, "render", None)
+        return self._gather(range(self.num_envs), "rendering", fatal=False)
+
+    def _idle_call(self) -> None:
+        self._check_open()
+        if self.waiting:
+            raise RuntimeError("call step_wait() before talking to the envs again")
+
+    def has_attr(self, attr_name: str) -> bool:
+        """Whether every env has ``attr_name`` (looked up through the wrappers)."""
+        self._idle_call()
+        for i in range(self.num_envs):
+            self._send(i, "has_attr", attr_name)
+        return all(self._gather(range(self.num_envs), f"looking up {attr_name!r}", fatal=False))
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """``env.get_wrapper_attr(attr_name)`` of each env in ``indices``.
+
+        Raises:
+            AttributeError: an env has no such attribute.
+        """
+        self._idle_call()
+        idx = list(self._get_indices(indices))
+        for i in idx:
+            self._send(i, "get_attr", attr_name)
+        return self._gather(idx, f"getting {attr_name!r}", fatal=False)
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """``setattr(env, attr_name, value)`` on the outer wrapper of each env in ``indices``."""
+        self._idle_call()
+        idx = list(self._get_indices(indices))
+        for i in idx:
+            self._send(i, "set_attr", (attr_name, value))
+        self._gather(idx, f"setting {attr_name!r}", fatal=False)
+
+    def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
+        """Call ``method_name(*method_args, **method_kwargs)`` of each env in ``indices``; their results."""
+        self._idle_call()
+        idx = list(self._get_indices(indices))
+        for i in idx:
+            self._send(i, "env_method", (method_name, method_args, method_kwargs))
+        return self._gather(idx, f"calling {method_name!r}", fatal=False)
+
+    def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
+        """Whether each env in ``indices`` is wrapped in ``wrapper_class``."""
+        self._idle_call()
+        idx = list(self._get_indices(indices))
+        for i in idx:
+            self._send(i, "is_wrapped", wrapper_class)
+        return self._gather(idx, "checking wrappers", fatal=False)
+
+
+# -- helper ----------------------------------------------------------------------------------
+def _make_monitored_env(game: str, pipeline: str | None, make_kwargs: dict) -> gym.Env:
+    import emurl
+    from stable_baselines3.common.monitor import Monitor
+
+    return Monitor(emurl.make(game, pipeline=pipeline, **make_kwargs))
+
+
+def make_vec_env(game: str, num_envs: int, seed: int = 0, pipeline: str | None = "atari", **make_kwargs) -> VecEnv:
+    """``num_envs`` copies of ``emurl.make(game, pipeline=pipeline, **make_kwargs)``, one process each.
+
+    Each env is wrapped in SB3's ``Monitor`` (episode returns in ``info["episode"]``) and
+    env ``i`` is seeded ``seed + i`` at the first ``reset()``.
+
+    Returns:
+        A :class:`SharedMemoryVecEnv` (also for ``num_envs == 1``); with the default
+        ``"atari"`` pipeline its observations are uint8 ``(num_envs, 4, 84, 84)``.
+
+    Raises:
+        ValueError: ``num_envs < 1``.
+        RuntimeError: ``emurl.make`` failed in a worker (unknown game, missing ROM, ...);
+            the message quotes the original error.
+    """
+    if int(num_envs) < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs!r}")
+    fn = functools.partial(_make_monitored_env, game, pipeline, dict(make_kwargs))
+    venv = SharedMemoryVecEnv([fn] * int(num_envs))
+    venv.seed(seed)
+    return venv
+
+
+__all__ = ["SharedMemoryVecEnv", "make_vec_env"]
