@@ -186,7 +186,17 @@ class EmulatorEnv(gym.Env):
             )
         self.action_set = action_set if isinstance(action_set, str) else "custom"
         groups = scen.actions or getattr(self.emulator, "default_actions", None) or [[[]] + [[b] for b in self.buttons]]
-        self._groups = [[_combo_mask(self.buttons, c, f"{scen.path}: actions") for c in g] for g in groups]
+        # Ordered as stable-retro's GameData.valid_actions(), a map<int, set<int>>: groups by
+        # the union of their masks, combos by mask, the first group of a union kept. So
+        # action a of "discrete" presses the same buttons as in RetroEnv's Actions.DISCRETE.
+        by_union: dict[int, list[int]] = {}
+        for g in groups:
+            masks = [_combo_mask(self.buttons, c, f"{scen.path}: actions") for c in g]
+            union = 0
+            for m in masks:
+                union |= m
+            by_union.setdefault(union, sorted(set(masks)))
+        self._groups = [by_union[u] for u in sorted(by_union)]
         if combos is not None:
             masks = [_combo_mask(self.buttons, c, where) for c in combos]
             self._table = np.stack([_bits(m, n) for m in masks])
@@ -333,10 +343,14 @@ class EmulatorEnv(gym.Env):
         return self.emulator.save_state()
 
     def set_state(self, state: bytes) -> None:
-        """Restore a savestate from :meth:`get_state`; the scenario's deltas restart from it."""
+        """Restore a savestate from :meth:`get_state`; the scenario's deltas restart from it,
+        and stepping may go on from it even after the episode had ended (as ALE's restoreState)."""
         self.emulator.load_state(state)
         values = self._read()
         self._scen_state.reset(values)
+        if self._python is not None:
+            self._python.reset(values)
+        self._needs_reset = False
 
     def close(self):
         emu = getattr(self, "emulator", None)

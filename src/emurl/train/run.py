@@ -69,6 +69,18 @@ class _EnvFactory:
         return make_env(self.cfg)
 
 
+def preflight(cfg: TrainConfig) -> None:
+    """Check game, ROM, state and scenario here, so that a mistake is reported as itself
+    rather than as a worker process's failure."""
+    from emurl.games import load_integration
+
+    integ = load_integration(cfg.game, cfg.game_path)
+    integ.require_rom()
+    if cfg.state:
+        integ.load_state_bytes(None if cfg.state == "default" else cfg.state)
+    integ.scenario(cfg.scenario)
+
+
 def make_vec(cfg: TrainConfig):
     from emurl.vector import SharedMemoryVecEnv
 
@@ -306,6 +318,7 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
             raise FileNotFoundError(f"{run_dir}: no checkpoints/latest.zip to resume from")
     else:
         assert cfg is not None
+        preflight(cfg)
         run_dir = Path(cfg.runs_dir) / cfg.run_name(time.time())
         run_dir.mkdir(parents=True, exist_ok=False)
         ckpt = None

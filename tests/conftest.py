@@ -1,0 +1,85 @@
+"""Shared fixtures: an isolated emurl data folder, the Atari ROMs ale-py bundles, envs that close.
+
+stable-retro runs one emulator per process, so every env a test opens is closed by its
+fixture (``make_env``), and a test that needs a second emulator closes the first.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import emurl
+from emurl.games import load_integration
+from emurl.games import roms as emurl_roms
+
+
+@pytest.fixture(scope="session", autouse=True)
+def emurl_data_dir(tmp_path_factory) -> Path:
+    """``EMURL_DATA_DIR`` for the whole session: ROMs and states go to a tmp folder, never ~."""
+    path = tmp_path_factory.mktemp("emurl-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EMURL_DATA_DIR", str(path))
+        mp.delenv("EMURL_GAME_PATH", raising=False)
+        yield path
+
+
+@pytest.fixture(scope="session")
+def atari_roms(emurl_data_dir):
+    """Import ale-py's bundled Atari 2600 ROMs into the session's data folder (once)."""
+    result = emurl_roms.import_roms([emurl_roms.ale_py_rom_dir()])
+    for game in ("Breakout-Atari2600", "Pong-Atari2600", "Seaquest-Atari2600"):
+        assert game in result.imported, f"ale-py's ROMs no longer contain {game}"
+    return result
+
+
+@pytest.fixture
+def make_env():
+    """Factory ``make_env(game, **kwargs)`` → ``emurl.make(...)``; closes every env it made."""
+    made = []
+
+    def factory(game: str, **kwargs):
+        env = emurl.make(game, **kwargs)
+        made.append(env)
+        return env
+
+    yield factory
+    for env in reversed(made):
+        env.close()
+
+
+AIRSTRIKER_FILES = ("data.json", "scenario.json", "metadata.json", "rom.sha", "rom.md", "Level1.state")
+
+
+@pytest.fixture
+def user_game(tmp_path):
+    """Factory: a user integration made from Airstriker-Genesis's files in ``tmp_path/games``.
+
+    ``user_game(name="MyAir-Genesis", data=..., scenario=..., files={name: text})``:
+    ``data`` / ``scenario`` are a dict (written as JSON), a str (written as is), or a
+    function taking the original's parsed JSON and returning the new one. Returns the
+    ``game_path`` folder to pass to emurl.
+    """
+    root = tmp_path / "games"
+    source = load_integration("Airstriker-Genesis").folder
+
+    def factory(name: str = "MyAir-Genesis", data=None, scenario=None, files=None) -> Path:
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in AIRSTRIKER_FILES:
+            shutil.copy(source / f, folder / f)
+        for fname, spec in (("data.json", data), ("scenario.json", scenario)):
+            if spec is None:
+                continue
+            if callable(spec):
+                spec = spec(json.loads((source / fname).read_text()))
+            text = spec if isinstance(spec, str) else json.dumps(spec, indent=2)
+            (folder / fname).write_text(text)
+        for fname, text in (files or {}).items():
+            (folder / fname).write_text(text)
+        return root
+
+    return factory

@@ -1,0 +1,108 @@
+"""Smoke runs of every CLI verb with a tiny budget, in a subprocess as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v2 as imageio
+import pytest
+import yaml
+
+EMURL = [sys.executable, "-m", "emurl.cli"]
+
+
+def run(*args, ok=True, timeout=300):
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    proc = subprocess.run(EMURL + list(args), capture_output=True, text=True, timeout=timeout, env=env)
+    if ok and proc.returncode != 0:
+        raise AssertionError(f"emurl {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_games_list_and_show():
+    out = run("games", "list").stdout.split()
+    assert len(out) >= 1000 and "Airstriker-Genesis" in out and "Breakout-Atari2600" in out
+    playable = run("games", "list", "--playable").stdout.split()
+    assert "Airstriker-Genesis" in playable
+    show = run("games", "show", "Airstriker-Genesis").stdout
+    assert "score" in show and "0xff024e" in show and "Level1 (default)" in show and "found:" in show
+
+
+def test_roms_import_from_ale_py(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMURL_DATA_DIR", str(tmp_path))
+    assert "Breakout-Atari2600" not in run("games", "list", "--playable").stdout.split()
+    out = run("roms", "import", "--from", "ale-py").stdout
+    assert "imported Breakout-Atari2600" in out
+    assert (tmp_path / "roms" / "Breakout-Atari2600" / "rom.a26").is_file()
+    assert "Breakout-Atari2600" in run("games", "list", "--playable").stdout.split()
+
+
+def test_errors_exit_2_with_a_message(tmp_path, monkeypatch):
+    proc = run("games", "show", "Airstriker-Genesys", ok=False)
+    assert proc.returncode == 2 and "Airstriker-Genesis" in proc.stderr and "Traceback" not in proc.stderr
+    monkeypatch.setenv("EMURL_DATA_DIR", str(tmp_path))
+    proc = run("train", "--game", "Pong-Atari2600", "--total-steps", "64", ok=False)
+    assert proc.returncode == 2 and "emurl roms import" in proc.stderr
+    proc = run("train", "--set", "learning_rat=1", ok=False)
+    assert proc.returncode == 2 and "learning_rate" in proc.stderr
+    proc = run("eval", str(tmp_path / "nothing"), ok=False)
+    assert proc.returncode == 2 and "no such run folder" in proc.stderr
+
+
+@pytest.mark.slow
+def test_train_resume_eval(tmp_path):
+    runs = tmp_path / "runs"
+    run(
+        "train", "--game", "Airstriker-Genesis", "--total-steps", "256", "--num-envs", "2",
+        "--n-steps", "64", "--batch-size", "64", "--n-epochs", "1", "--checkpoint-every", "128",
+        "--eval-every", "0", "--eval-max-steps", "60", "--runs-dir", str(runs), "--no-progress",
+    )
+    (run_dir,) = runs.iterdir()
+    assert run_dir.name.startswith("Airstriker-Genesis__ppo__0__")
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert cfg["total_steps"] == 256 and cfg["num_envs"] == 2
+    ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    assert {"latest.zip", "model_128.zip", "model_256.zip"} <= set(ckpts)
+    assert not [p for p in ckpts if "tmp" in p], ckpts
+    assert list((run_dir / "tb").rglob("events.out.tfevents.*"))
+    (video,) = (run_dir / "videos").glob("*.mp4")
+    frames = list(imageio.get_reader(str(video)).iter_data())
+    assert len(frames) > 10 and frames[0].shape == (224, 320, 3) and frames[-1].std() > 0
+
+    run("train", "--resume", str(run_dir), "--total-steps", "384", "--no-progress")
+    assert (run_dir / "checkpoints" / "model_384.zip").is_file()
+    from stable_baselines3 import PPO
+
+    assert PPO.load(run_dir / "checkpoints" / "latest.zip").num_timesteps == 384
+
+    out = run("eval", str(run_dir), "--episodes", "2", "--video").stdout
+    assert "over 2 episodes" in out
+    res = json.loads((run_dir / "eval.json").read_text())
+    assert res["episodes"] == 2 and len(res["returns"]) == 2 and res["steps"] == 384
+    assert all(n <= 60 for n in res["lengths"])
+    assert len(list(imageio.get_reader(str(run_dir / "videos" / "eval_final.mp4")).iter_data())) > 10
+
+
+@pytest.mark.slow
+def test_train_dqn_on_ram(tmp_path):
+    runs = tmp_path / "runs"
+    run(
+        "train", "--game", "Airstriker-Genesis", "--algo", "dqn", "--obs-type", "ram", "--total-steps", "200",
+        "--num-envs", "1", "--learning-starts", "50", "--buffer-size", "1000", "--batch-size", "32",
+        "--eval-every", "0", "--eval-max-steps", "30", "--video", "false", "--runs-dir", str(runs), "--no-progress",
+    )
+    (run_dir,) = runs.iterdir()
+    from stable_baselines3 import DQN
+
+    model = DQN.load(run_dir / "checkpoints" / "latest.zip")
+    assert model.num_timesteps == 200 and model.observation_space.shape == (65536,)
+
+
+def test_bench_json():
+    res = json.loads(run("bench", "--game", "Airstriker-Genesis", "--seconds", "0.5", "--json").stdout)
+    for key in ("emulator_fps", "env_steps_per_s", "peer_steps_per_s", "vec2_steps_per_s"):
+        assert res[key] > 0, key
