@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.wrappers import ClipReward, FrameStackObservation, GrayscaleObservation, ResizeObservation
+from gymnasium.wrappers import ClipReward, FrameStackObservation, ResizeObservation
 
 
 class CropObservation(gym.ObservationWrapper):
@@ -36,6 +36,73 @@ class CropObservation(gym.ObservationWrapper):
         return observation[self._slices]
 
 
+class GrayResizeObservation(gym.ObservationWrapper):
+    """Grayscale and area-downscale an RGB screen in one fused C pass (``emurl._fastops``).
+
+    Args:
+        env: an env whose observations are uint8 (H, W, 3) RGB, or (H, W) / (H, W, 1) gray.
+        shape: ``(height, width)`` of the result.
+
+    The result equals ``cv2.resize(cv2.cvtColor(obs, cv2.COLOR_RGB2GRAY), (w, h),
+    interpolation=cv2.INTER_AREA)`` within ±1 per pixel (almost always exactly), about 5x
+    faster than those two calls (≈ 10 µs for 210×160 → 84×84 with AVX2). The gray
+    weights are OpenCV's ITU-R BT.601 ones (0.299 R + 0.587 G + 0.114 B, fixed point), as
+    in ALE's grayscale screens and SB3's ``WarpFrame`` — not the ITU-R 709 ones of
+    Gymnasium's ``GrayscaleObservation`` (0.2125, 0.7154, 0.0721): on saturated colours
+    images differ from that wrapper's by up to ~33 gray levels (pure green: 150 vs 182).
+
+    Without the compiled extension (no C compiler at install), or when ``shape`` is not a
+    downscale, cv2 does the same work (warning once when the extension is missing).
+    Each observation is a new array (a frame stack may keep it).
+
+    >>> GrayResizeObservation(env, (84, 84)).observation_space   # doctest: +SKIP
+    Box(0, 255, (84, 84), uint8)
+    """
+
+    def __init__(self, env: gym.Env, shape: tuple[int, int] = (84, 84)):
+        super().__init__(env)
+        from emurl import fastops
+
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Box) or space.dtype != np.uint8:
+            raise ValueError(f"GrayResizeObservation needs uint8 Box observations, got {space}")
+        if not (len(space.shape) == 2 or (len(space.shape) == 3 and space.shape[2] in (1, 3))):
+            raise ValueError(f"GrayResizeObservation needs (H, W, 3), (H, W, 1) or (H, W) images, got {space.shape}")
+        h, w = (int(v) for v in shape)
+        if h <= 0 or w <= 0:
+            raise ValueError(f"shape must be positive (height, width), got {shape}")
+        self.shape = (h, w)
+        self.observation_space = gym.spaces.Box(0, 255, self.shape, np.uint8)
+        H, W = space.shape[:2]
+        self._plan = None
+        if fastops.HAVE_FASTOPS and h <= H and w <= W:
+            self._plan = fastops.area_plan(H, W, h, w)
+            self._kernel = fastops._fastops.gray_resize_area
+        elif not fastops.HAVE_FASTOPS:
+            fastops.warn_missing()
+        self._fallback = fastops.gray_resize_cv2
+
+    def observation(self, observation):
+        if self._plan is not None:
+            out = np.empty(self.shape, np.uint8)
+            try:
+                self._kernel(observation, out, self._plan)
+            except ValueError:  # rows not contiguous, or a shape the space did not announce
+                return self._fallback(np.ascontiguousarray(observation), self.shape)
+            return out
+        return self._fallback(observation, self.shape)
+
+
+class _ScalarClipReward(ClipReward):
+    """Gymnasium's ``ClipReward`` for scalar bounds, with float min/max instead of
+    ``np.clip`` on a Python float (which costs ~2 µs a step, 3% of an Atari step's budget)."""
+
+    def __init__(self, env: gym.Env, min_reward: float, max_reward: float):
+        super().__init__(env, min_reward, max_reward)
+        lo, hi = float(min_reward), float(max_reward)
+        self.func = lambda r: min(max(float(r), lo), hi)
+
+
 def atari_pipeline(
     env: gym.Env,
     screen_size: int = 84,
@@ -48,10 +115,11 @@ def atari_pipeline(
 
     Frame skip and the max of the last two frames are the env's own (``frame_skip=4``,
     ``max_pool=True`` in :class:`~emurl.envs.EmulatorEnv`), which reads only those two
-    screens. Then: optional crop, resize to ``screen_size``² with ``cv2.INTER_AREA``,
-    grayscale (ITU-R 709 weights), a stack of ``frame_stack`` frames, reward clipped to
-    [-1, 1]. Resizing before grayscale gives the same image (both are linear) for a tenth
-    of the work.
+    screens. Then: optional crop; with ``grayscale``, gray (OpenCV's ITU-R BT.601 weights,
+    as ALE and SB3's ``WarpFrame``) and resize to ``screen_size``² with ``cv2.INTER_AREA``
+    fused in :class:`GrayResizeObservation`; without, Gymnasium's ``ResizeObservation``
+    (``INTER_AREA``) of the RGB image; a stack of ``frame_stack`` frames, reward clipped
+    to [-1, 1].
 
     Returns:
         An env whose observations are uint8 (frame_stack, screen_size, screen_size), or
@@ -60,14 +128,15 @@ def atari_pipeline(
     """
     if crop is not None:
         env = CropObservation(env, crop)
-    env = ResizeObservation(env, (screen_size, screen_size))
     if grayscale:
-        env = GrayscaleObservation(env, keep_dim=False)
+        env = GrayResizeObservation(env, (screen_size, screen_size))
+    else:
+        env = ResizeObservation(env, (screen_size, screen_size))
     if frame_stack and frame_stack > 1:
         env = FrameStackObservation(env, frame_stack)
     if clip_reward:
-        env = ClipReward(env, -1.0, 1.0)
+        env = _ScalarClipReward(env, -1.0, 1.0)
     return env
 
 
-__all__ = ["CropObservation", "atari_pipeline"]
+__all__ = ["CropObservation", "GrayResizeObservation", "atari_pipeline"]

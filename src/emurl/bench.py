@@ -1,0 +1,538 @@
+"""Env throughput benchmark: the raw emulator, emurl's env, the stable-retro + SB3 peer, vector envs.
+
+:func:`run_bench` measures, in one run, each subject in its own spawned process (stable-retro
+allows one emulator per process):
+
+- ``emulator_fps``: frames/s of :meth:`RetroBackend.step` from the game's default state, no
+  buttons, no screen, no memory reads, no resets;
+- ``env_steps_per_s``: ``emurl.make(game, pipeline="atari")`` (frame skip 4, max of the
+  last two frames, 84×84 gray, stack of 4, reward clip) with pre-generated random actions,
+  reset at each episode end; ``env_frames_per_s`` = ×4; ``overhead_ratio`` =
+  ``env_frames_per_s / emulator_fps`` (1.0: nothing costs anything but the emulator);
+- ``peer_steps_per_s``: the same pipeline as people build it from stable-retro and SB3:
+  ``stable_retro.make(game + "-v0", render_mode="rgb_array", use_restricted_actions=DISCRETE)``
+  → SB3 ``AtariWrapper(noop_max=0, frame_skip=4, screen_size=84, terminal_on_life_loss=False,
+  clip_reward=True)`` → Gymnasium ``FrameStackObservation(4)``; ``speedup_vs_peer``;
+- ``vec1_steps_per_s`` / ``vec2_steps_per_s``: :func:`emurl.vector.make_vec_env` with 1 and
+  2 envs, env steps/s summed over the envs; ``vec2_scaling`` = vec2 / vec1.
+
+The subjects' processes live side by side but take turns: after a warm-up, each runs a
+chunk of about 0.25 s in turn, round after round, until each has run ``seconds``; so a
+machine whose speed drifts (shared, throttled) weighs on all of them alike. ``rounds`` keeps
+each subject's per-round rates, whose spread shows the noise.
+
+Also: the µs of the fused gray + resize of one screen to 84×84 (``emurl._fastops``) and of
+cv2's ``cvtColor`` + ``resize`` (``gray_resize_us``); and, timed inside the env's own runs
+(``env_detail``), the share of time spent in the emulator's frames, the non-emulator µs
+per step (resets excluded) and the cost of a reset: they come from one process and the
+same time windows, so they hardly depend on what else the machine runs.
+
+Rates are rounded to 0.1, ratios to 0.001. Every process sets ``cv2.setNumThreads(1)``
+(the peer is the only cv2 user in the loop; threads on tiny images only add overhead).
+
+>>> r = run_bench("Breakout-Atari2600", seconds=5)   # doctest: +SKIP
+>>> print(format_table(r))                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+FRAME_SKIP = 4
+_N_ACTIONS = 1 << 19
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("emurl", "stable-retro", "gymnasium", "stable-baselines3", "numpy", "opencv-python-headless"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _setup_child() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _actions(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n, _N_ACTIONS).astype(np.int64)
+
+
+def _timed(step, seconds: float) -> dict:
+    """Call ``step()`` (returns how many units it made) for ``seconds``."""
+    units = 0
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    t_end = t0 + seconds
+    while True:
+        for _ in range(8):
+            units += step()
+        now = time.perf_counter()
+        if now >= t_end:
+            break
+    return {"units": units, "wall_s": now - t0, "cpu_s": time.process_time() - cpu0}
+
+
+# -- the subjects, each living in its own process --------------------------------------------
+
+
+class _Raw:
+    """The bare emulator from the game's default state: frames, nothing else."""
+
+    def __init__(self, game: str, seed: int):
+        from emurl.emulators import open_emulator
+        from emurl.games.integration import load_integration
+
+        integ = load_integration(game)
+        self.emu = open_emulator(integ.require_rom(), integ.system)
+        if integ.default_state:
+            self.emu.load_state(integ.load_state_bytes(integ.default_state))
+        self.emu.set_buttons(np.zeros(len(self.emu.buttons), np.uint8), 0)
+
+    def run(self, seconds: float) -> dict:
+        emu = self.emu
+
+        def step():
+            emu.step(FRAME_SKIP)
+            return FRAME_SKIP
+
+        return _timed(step, seconds)
+
+    def close(self) -> None:
+        self.emu.close()
+
+
+class _Env:
+    """``emurl.make(game, pipeline="atari")`` with random actions, reset at episode ends.
+
+    Its emulator's ``step`` is wrapped in a timer (two clock reads a frame, ~1 µs a step)
+    to split the time between the emulator's frames, resets and everything else."""
+
+    def __init__(self, game: str, seed: int):
+        import emurl
+
+        self.env = emurl.make(game, pipeline="atari")
+        self.actions = _actions(self.env.action_space.n, seed)
+        self.i = 0
+        self.env.reset(seed=seed)
+        emu = self.env.unwrapped.emulator
+        raw_step, clock, acc = emu.step, time.perf_counter, [0.0]
+
+        def timed_step(frames=1):
+            t = clock()
+            raw_step(frames)
+            acc[0] += clock() - t
+
+        emu.step = timed_step
+        self._emu_time = acc
+        self._stats = dict.fromkeys(("wall", "frames", "reset", "steps", "resets"), 0)
+
+    def run(self, seconds: float) -> dict:
+        env, actions, acc, clock = self.env, self.actions, self._emu_time, time.perf_counter
+        st = {"frames": 0.0, "reset": 0.0, "resets": 0}
+        e_start = acc[0]
+
+        def step():
+            _, _, terminated, truncated, _ = env.step(actions[self.i % _N_ACTIONS])
+            self.i += 1
+            if terminated or truncated:
+                e0, r0 = acc[0], clock()
+                env.reset()
+                st["reset"] += clock() - r0
+                st["frames"] -= acc[0] - e0  # a reset's frames count as reset time
+                st["resets"] += 1
+            return 1
+
+        out = _timed(step, seconds)
+        st["frames"] += acc[0] - e_start
+        self._stats["wall"] += out["wall_s"]
+        self._stats["steps"] += out["units"]
+        for k in ("frames", "reset", "resets"):
+            self._stats[k] += st[k]
+        return out
+
+    def detail(self, _=None) -> dict:
+        """Where the timed runs' time went: the emulator's frames, resets, the rest."""
+        s = self._stats
+        total, frames, reset, steps, resets = s["wall"], s["frames"], s["reset"], s["steps"], s["resets"]
+        return {
+            "emulator_share": frames / total,
+            "emulator_share_without_resets": frames / (total - reset),
+            "overhead_us_per_step": (total - reset - frames) / steps * 1e6,
+            "emulator_us_per_step": frames / steps * 1e6,
+            "reset_ms": reset / resets * 1e3 if resets else None,
+            "steps_per_episode": steps / resets if resets else None,
+            "reset_share": reset / total,
+        }
+
+    def reset_stats(self, _=None) -> None:
+        self._stats = dict.fromkeys(self._stats, 0)
+
+    def kernel(self, seed: int) -> dict:
+        """µs of the fused gray+resize to 84×84 and of cv2's cvtColor + resize, on one screen."""
+        from emurl import fastops
+
+        screen = tuple(self.env.unwrapped.observation_space.shape)
+        img = np.random.default_rng(seed).integers(0, 256, screen, dtype=np.uint8)
+        out = {"screen": list(screen), "cv2": _best_us(lambda: fastops.gray_resize_cv2(img, (84, 84))), "fastops": None}
+        if fastops.HAVE_FASTOPS:
+            dst = np.empty((84, 84), np.uint8)
+            plan = fastops.area_plan(screen[0], screen[1], 84, 84)
+            out["fastops"] = _best_us(lambda: fastops._fastops.gray_resize_area(img, dst, plan))
+        return out
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class _Peer:
+    """stable-retro's RetroEnv → SB3's AtariWrapper → Gymnasium's FrameStackObservation."""
+
+    def __init__(self, game: str, seed: int):
+        import gymnasium as gym
+        import stable_retro
+        from stable_baselines3.common.atari_wrappers import AtariWrapper
+
+        self.root = _peer_integration_dir(game)
+        stable_retro.data.Integrations.add_custom_path(self.root)
+        env = stable_retro.make(
+            game + "-v0",
+            inttype=stable_retro.data.Integrations.CUSTOM_ONLY,
+            render_mode="rgb_array",
+            use_restricted_actions=stable_retro.Actions.DISCRETE,
+        )
+        # AtariWrapper asks ALE's action meanings whether to add FireResetEnv; RetroEnv has
+        # none: without a "FIRE" meaning it adds no fire-reset (ALE-specific), and
+        # noop_max=0 no no-op resets.
+        env.unwrapped.get_action_meanings = lambda: ["NOOP"] * env.action_space.n
+        env = AtariWrapper(env, noop_max=0, frame_skip=FRAME_SKIP, screen_size=84, terminal_on_life_loss=False, clip_reward=True)
+        self.env = gym.wrappers.FrameStackObservation(env, 4)
+        self.actions = _actions(self.env.action_space.n, seed)
+        self.i = 0
+        self.env.reset(seed=seed)
+
+    def run(self, seconds: float) -> dict:
+        env, actions = self.env, self.actions
+
+        def step():
+            _, _, terminated, truncated, _ = env.step(int(actions[self.i % _N_ACTIONS]))
+            self.i += 1
+            if terminated or truncated:
+                env.reset()
+            return 1
+
+        return _timed(step, seconds)
+
+    def close(self) -> None:
+        self.env.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class _Vec:
+    """``emurl.vector.make_vec_env(game, n)`` stepped with random actions (auto-reset)."""
+
+    def __init__(self, game: str, seed: int, num_envs: int):
+        from emurl.vector import make_vec_env
+
+        self.n = num_envs
+        self.venv = make_vec_env(game, num_envs, seed=seed, pipeline="atari")
+        self.actions = np.random.default_rng(seed).integers(0, self.venv.action_space.n, (4096, num_envs))
+        self.i = 0
+        self.venv.reset()
+
+    def run(self, seconds: float) -> dict:
+        def step():
+            self.venv.step(self.actions[self.i % 4096])
+            self.i += 1
+            return self.n
+
+        return _timed(step, seconds)
+
+    def close(self) -> None:
+        self.venv.close()
+
+
+def _peer_integration_dir(game: str) -> str:
+    """A temporary stable-retro custom integration folder with the game and emurl's ROM
+    (stable-retro looks for ROMs only in its own package folder)."""
+    from emurl.games.integration import load_integration
+
+    integ = load_integration(game)
+    root = tempfile.mkdtemp(prefix="emurl-bench-retro-")
+    folder = Path(root) / f"{integ.name}-v0"
+    shutil.copytree(integ.folder, folder, ignore=shutil.ignore_patterns("rom.*"))
+    rom = Path(integ.require_rom())
+    shutil.copy(rom, folder / f"rom{rom.suffix}")
+    for sha in integ.folder.glob("rom.sha"):
+        shutil.copy(sha, folder / sha.name)
+    return root
+
+
+def _best_us(fn, reps: int = 7, n: int = 200) -> float:
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - t) / n)
+    return best * 1e6
+
+
+_SUBJECTS = {"raw": _Raw, "env": _Env, "peer": _Peer, "vec": _Vec}
+
+
+def _serve(conn, kind: str, args: tuple) -> None:
+    """A subject's process: build it, then run the parent's commands until "close"."""
+    try:
+        _setup_child()
+        subject = _SUBJECTS[kind](*args)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        conn.close()
+        return
+    conn.send(("ok", None))
+    try:
+        while True:
+            cmd, arg = conn.recv()
+            if cmd == "close":
+                break
+            try:
+                conn.send(("ok", getattr(subject, cmd)(arg)))
+            except BaseException as exc:  # noqa: BLE001
+                conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    finally:
+        subject.close()
+        conn.close()
+
+
+class _Subject:
+    """The parent's handle on a subject's process."""
+
+    def __init__(self, name: str, kind: str, *args):
+        ctx = mp.get_context("spawn")
+        self.name = name
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, kind, args), name=f"emurl-bench-{name}")
+        self.proc.start()
+        child.close()
+
+    def _answer(self, timeout: float):
+        try:
+            if not self.conn.poll(timeout):
+                raise RuntimeError(f"benchmark {self.name!r} gave no answer within {timeout:.0f} s")
+            status, payload = self.conn.recv()
+        except (EOFError, ConnectionError):
+            raise RuntimeError(f"benchmark {self.name!r}: its process died (exit code {self.proc.exitcode})") from None
+        if status != "ok":
+            raise RuntimeError(f"benchmark {self.name!r} failed:\n{payload}")
+        return payload
+
+    def ready(self, timeout: float = 300.0) -> None:
+        self._answer(timeout)
+
+    def call(self, cmd: str, arg, timeout: float = 300.0):
+        self.conn.send((cmd, arg))
+        return self._answer(timeout + (arg if isinstance(arg, (int, float)) else 0))
+
+    def close(self) -> None:
+        try:
+            if self.proc.is_alive():
+                self.conn.send(("close", None))
+        except (OSError, ValueError):
+            pass
+        self.proc.join(30)
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+        self.conn.close()
+
+
+def run_bench(game: str, seconds: float = 5.0, seed: int = 0) -> dict:
+    """Measure the raw emulator, emurl's env, the peer stack and vector envs on ``game``.
+
+    Each subject runs in its own spawned process; after a warm-up of ``min(1, seconds / 5)``
+    s each, they take turns in chunks of about 0.25 s until each has run ``seconds``.
+    See the module docstring for each number.
+
+    Returns:
+        A dict of the numbers (rates rounded to 0.1, ratios to 0.001), ``rounds`` (each
+        subject's per-round rates), ``env_detail``, ``gray_resize_us`` and ``meta`` (game,
+        system, CPU, versions, date, load average).
+
+    Raises:
+        RuntimeError: a measurement failed (the message holds its traceback).
+    """
+    from emurl import fastops
+    from emurl.games.integration import canonical_name, load_integration
+
+    game = canonical_name(game)
+    system = load_integration(game).system
+    warmup = min(1.0, seconds / 5)
+    n_rounds = max(3, int(round(seconds / 0.25)))
+    chunk = seconds / n_rounds
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t0 = time.perf_counter()
+
+    specs = {"emulator": ("raw",), "env": ("env",), "peer": ("peer",), "vec1": ("vec", 1), "vec2": ("vec", 2)}
+    subjects: dict[str, _Subject] = {}
+    try:
+        for name, (kind, *extra) in specs.items():
+            subjects[name] = _Subject(name, kind, game, seed, *extra)
+        for sub in subjects.values():
+            sub.ready()
+        for sub in subjects.values():
+            sub.call("run", warmup)
+        subjects["env"].call("reset_stats", None)
+        totals = {name: [0, 0.0, 0.0] for name in subjects}
+        rounds: dict[str, list[float]] = {name: [] for name in subjects}
+        for _ in range(n_rounds):
+            for name, sub in subjects.items():
+                out = sub.call("run", chunk)
+                totals[name][0] += out["units"]
+                totals[name][1] += out["wall_s"]
+                totals[name][2] += out["cpu_s"]
+                rounds[name].append(out["units"] / out["wall_s"])
+        detail = subjects["env"].call("detail", None)
+        kernel = subjects["env"].call("kernel", seed)
+    finally:
+        for sub in subjects.values():
+            sub.close()
+
+    rate = {name: u / w for name, (u, w, _) in totals.items()}
+    r1, r3 = (lambda v: round(float(v), 1)), (lambda v: round(float(v), 3))
+    return {
+        "game": game,
+        "system": system,
+        "emulator_fps": r1(rate["emulator"]),
+        "env_steps_per_s": r1(rate["env"]),
+        "env_frames_per_s": r1(rate["env"] * FRAME_SKIP),
+        "overhead_ratio": r3(rate["env"] * FRAME_SKIP / rate["emulator"]),
+        "peer_steps_per_s": r1(rate["peer"]),
+        "speedup_vs_peer": r3(rate["env"] / rate["peer"]),
+        "vec1_steps_per_s": r1(rate["vec1"]),
+        "vec2_steps_per_s": r1(rate["vec2"]),
+        "vec2_scaling": r3(rate["vec2"] / rate["vec1"]),
+        "rounds": {name: [r1(x) for x in v] for name, v in rounds.items()},
+        "cpu_share": {name: r3(c / w) for name, (_, w, c) in totals.items()},
+        "env_detail": {k: (None if v is None else r3(v) if "share" in k else r1(v)) for k, v in detail.items()},
+        "screen": kernel["screen"],
+        "gray_resize_us": {"fastops": None if kernel["fastops"] is None else r1(kernel["fastops"]), "cv2": r1(kernel["cv2"])},
+        "meta": {
+            "game": game,
+            "system": system,
+            "seconds": seconds,
+            "rounds": n_rounds,
+            "seed": seed,
+            "cpu_count": os.cpu_count(),
+            "cpu": _cpu_model(),
+            "platform": platform.platform(),
+            "versions": _versions(),
+            "fastops": fastops._fastops.isa() if fastops.HAVE_FASTOPS else "not built (cv2 fallback)",
+            "date": started.isoformat(timespec="seconds"),
+            "duration_s": r1(time.perf_counter() - t0),
+            "loadavg_before": [round(x, 2) for x in load_before] if load_before else None,
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()] if load_before else None,
+        },
+    }
+
+
+TARGETS = {"overhead_ratio": 0.9, "speedup_vs_peer": 1.3, "vec2_scaling": 1.7}
+
+
+def _spread(result: dict, name: str) -> str:
+    v = result.get("rounds", {}).get(name)
+    return f"rounds {min(v):.1f}–{max(v):.1f}" if v else ""
+
+
+def format_table(result: dict) -> str:
+    """A Markdown table of one :func:`run_bench` result."""
+    r, d = result, result.get("env_detail", {})
+
+    def target(key):
+        if key not in TARGETS:
+            return ""
+        return f"≥ {TARGETS[key]} — {'met' if r[key] >= TARGETS[key] else '**not met**'}"
+
+    rows = [
+        ("raw emulator, frames/s", f"{r['emulator_fps']:.1f}", _spread(r, "emulator")),
+        ("emurl env (atari pipeline), steps/s", f"{r['env_steps_per_s']:.1f}",
+         f"= {r['env_frames_per_s']:.1f} frames/s; {_spread(r, 'env')}"),
+        ("overhead ratio (env frames/s ÷ raw)", f"{r['overhead_ratio']:.3f}", target("overhead_ratio")),
+        ("peer (stable-retro + SB3 AtariWrapper), steps/s", f"{r['peer_steps_per_s']:.1f}", _spread(r, "peer")),
+        ("speedup vs peer", f"{r['speedup_vs_peer']:.3f}", target("speedup_vs_peer")),
+        ("vector env, 1 process, steps/s", f"{r['vec1_steps_per_s']:.1f}", _spread(r, "vec1")),
+        ("vector env, 2 processes, steps/s", f"{r['vec2_steps_per_s']:.1f}", "summed over the envs; " + _spread(r, "vec2")),
+        ("vec2 scaling", f"{r['vec2_scaling']:.3f}", target("vec2_scaling")),
+    ]
+    if d:
+        rows += [
+            ("env: time in emulator frames", f"{d['emulator_share']:.3f}",
+             f"{d['emulator_share_without_resets']:.3f} leaving resets out"),
+            ("env: µs per step outside the emulator", f"{d['overhead_us_per_step']:.1f}",
+             f"emulator {d['emulator_us_per_step']:.1f} µs per step (4 frames); resets excluded"),
+            ("env: reset, ms", "n/a" if d["reset_ms"] is None else f"{d['reset_ms']:.1f}",
+             "n/a" if d["steps_per_episode"] is None
+             else f"{d['steps_per_episode']:.0f} steps per episode; resets take {d['reset_share']:.1%} of the time"),
+        ]
+    k = r.get("gray_resize_us")
+    if k:
+        shape = "×".join(str(x) for x in r.get("screen", [])[:2])
+        rows.append(("gray + resize of one screen to 84×84, µs", "n/a" if k["fastops"] is None else f"{k['fastops']:.1f}",
+                     f"`emurl._fastops`, {shape} RGB; cv2 `cvtColor` + `resize`: {k['cv2']:.1f} µs"))
+    lines = ["| measure | value | note |", "|---|---:|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("games", nargs="+")
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    a = p.parse_args(argv)
+    results = [run_bench(g, a.seconds, a.seed) for g in a.games]
+    if a.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            print(f"\n## {r['game']}\n\n{format_table(r)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
