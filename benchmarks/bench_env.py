@@ -40,7 +40,7 @@ def render_markdown(results: list[dict], command: str) -> str:
         "stable-retro + Stable-Baselines3 stack, on the same Atari-style pipeline (frame skip 4,",
         "max of the last two frames, 84×84 gray, 4-frame stack, reward clip), with random actions",
         "and a reset at every episode end. Every number comes from one run of one command. Each",
-        "subject (raw emulator, env, peer, 1- and 2-process vector env) ran in its own process;",
+        "subject (raw emulator playing and idle, env, peer, 1- and 2-process vector env) ran in its own process;",
         f"after a warm-up they took turns, {meta['rounds']} rounds of ~{meta['seconds'] / meta['rounds']:.2f} s each, "
         f"{meta['seconds']:g} s per subject and game.",
         "",
@@ -80,8 +80,7 @@ def render_markdown(results: list[dict], command: str) -> str:
               "",
               "The last row is not a target: it is the overhead ratio measured inside the env's own",
               "process (time in the emulator's frames ÷ all the time, resets included), free of the",
-              "drift between two processes' turns; load still slows the non-emulator part (on this",
-              "run the fused kernel took up to twice its quiet-machine time)."]
+              "drift between two processes' turns (load still slows both of its parts)."]
     lines += ["", "## What limits the numbers", ""]
     lines += notes(results)
     for r in results:
@@ -90,8 +89,12 @@ def render_markdown(results: list[dict], command: str) -> str:
         "",
         "## Definitions",
         "",
-        "- **raw emulator**: `RetroBackend.step()` from the game's default state, no buttons, no",
-        "  screen or memory reads, no resets.",
+        "- **raw emulator**: `RetroBackend.step()` from the game's default state, no screen or",
+        "  memory reads; the buttons of the env's random actions are set every 4 frames and the",
+        "  default state is reloaded, untimed, at the start of each turn, so the emulator plays",
+        "  the game as it does inside the env (the overhead ratio compares like with like). The",
+        "  *idle* row leaves out buttons and reloads: the game then sits on its game-over or",
+        "  attract screen, whose frames cost a different time.",
         "- **emurl env**: `emurl.make(game, pipeline=\"atari\")`, pre-generated random actions, reset",
         "  at each episode end (resets count in the rate). Its emulator's `step` is wrapped in a",
         "  timer (~1 µs a step) for the `env:` rows: time in the emulator's frames, in resets, the rest.",
@@ -123,8 +126,9 @@ def notes(results: list[dict]) -> list[str]:
             "- **Stella resets.** stable-retro's `Emulator::unserialize` reloads the whole Stella core",
             "  on every savestate load (`dlclose`/`dlopen`, then `retro_load_game`, whose console set-up",
             "  emulates frames to detect the TV format), so an Atari reset costs as much as a dozen or",
-            f"  more agent steps ({figs}). The raw rate has no resets, so on a game with short",
-            "  episodes no wrapper can bring the env to 0.9 of it; the peer pays the same resets.",
+            f"  more agent steps ({figs}). The raw rate leaves its reloads out of the time, so on a",
+            "  game with short episodes no wrapper can bring the env to 0.9 of it; the peer pays the",
+            "  same resets.",
         ]
     for r in results:
         d = r["env_detail"]
