@@ -34,9 +34,7 @@ def _hash_candidates(path: Path) -> list[tuple[str, bytes]]:
     out = [(hashlib.sha1(data).hexdigest(), data)]
     if data[:4] == b"NES\x1a":
         out.append((hashlib.sha1(data[16:]).hexdigest(), data))
-    if zipfile.is_zipfile(path) and path.suffix.lower() != ".zip":
-        pass
-    elif zipfile.is_zipfile(path):
+    if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
                 if info.file_size <= _MAX_ROM and not info.is_dir():

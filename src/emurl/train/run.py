@@ -62,8 +62,8 @@ def make_env(cfg: TrainConfig, evaluation: bool = False):
 class _EnvFactory:
     """A picklable env constructor for worker processes."""
 
-    def __init__(self, cfg: TrainConfig, index: int):
-        self.cfg, self.index = cfg, index
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
 
     def __call__(self):
         return make_env(self.cfg)
@@ -84,7 +84,7 @@ def preflight(cfg: TrainConfig) -> None:
 def make_vec(cfg: TrainConfig):
     from emurl.vector import SharedMemoryVecEnv
 
-    venv = SharedMemoryVecEnv([_EnvFactory(cfg, i) for i in range(cfg.num_envs)])
+    venv = SharedMemoryVecEnv([_EnvFactory(cfg) for _ in range(cfg.num_envs)])
     venv.seed(cfg.seed)
     return venv
 
