@@ -5,16 +5,37 @@ from __future__ import annotations
 from emurl.emulators.base import Emulator
 from emurl.errors import EmulatorError
 
-BACKENDS = ("retro",)
+BACKENDS = ("retro", "desmume", "melonds")
+DEFAULT_BACKEND = {"NintendoDs": "desmume"}
+"""The backend a system gets when none is named (others: stable-retro's core)."""
 
 
 def open_emulator(rom_path: str, system: str | None = None, backend: str | None = None) -> Emulator:
-    """Open ``rom_path`` on ``backend`` (default: stable-retro's core for the ROM's system).
+    """Open ``rom_path`` on ``backend``: ``"retro"`` (stable-retro's core for the ROM's
+    system), ``"desmume"`` or ``"melonds"`` (Nintendo DS). Default: :data:`DEFAULT_BACKEND`
+    for the system, else ``"retro"``.
 
     Raises:
         EmulatorError: unknown backend, unreadable ROM, or a second emulator in this process.
     """
-    backend = backend or "retro"
+    if system is None and backend != "desmume":
+        from emurl.emulators.retro import system_of_rom
+
+        system = system_of_rom(rom_path)
+    if backend is None:
+        backend = DEFAULT_BACKEND.get(system, "retro")
+    if system == "NintendoDs" and backend == "retro":
+        backend = "melonds"  # stable-retro's core for the DS, with DS addresses
+    if backend in ("desmume", "melonds") and system not in (None, "NintendoDs"):
+        raise EmulatorError(f"{rom_path}: the {backend} backend runs Nintendo DS games, not {system}")
+    if backend == "desmume":
+        from emurl.emulators.ds import DesmumeBackend
+
+        return DesmumeBackend(rom_path)
+    if backend == "melonds":
+        from emurl.emulators.ds import MelonDSBackend
+
+        return MelonDSBackend(rom_path)
     if backend == "retro":
         from emurl.emulators.retro import RetroBackend
 
@@ -22,4 +43,4 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
     raise EmulatorError(f"unknown emulator backend {backend!r} (backends: {', '.join(BACKENDS)})")
 
 
-__all__ = ["BACKENDS", "Emulator", "EmulatorError", "open_emulator"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Emulator", "EmulatorError", "open_emulator"]

@@ -62,6 +62,7 @@ class RetroBackend:
     """
 
     backend = "retro"
+    _slot = "retro"  # the melonds backend shares stable-retro, and so its one slot
 
     def __init__(self, rom_path: str):
         import stable_retro
@@ -74,13 +75,13 @@ class RetroBackend:
         self.core = info["lib"]
         self.default_actions = info.get("actions", [])
         self.rom_path = rom_path
-        claim_process_slot(self.backend, self)
+        claim_process_slot(self._slot, self)
         # An env that was dropped without close() may still hold the core until collected.
         gc.collect()
         try:
             self._em = stable_retro.RetroEmulator(rom_path)
         except RuntimeError as exc:
-            release_process_slot(self.backend, self)
+            release_process_slot(self._slot, self)
             raise EmulatorError(f"{rom_path}: stable-retro could not open it: {exc}") from exc
         self._data = stable_retro.data.GameData()
         self._em.configure_data(self._data)
@@ -148,7 +149,7 @@ class RetroBackend:
         self._closed = True
         del self._memory, self._data, self._em
         gc.collect()
-        release_process_slot(self.backend, self)
+        release_process_slot(self._slot, self)
 
     def __del__(self):
         try:

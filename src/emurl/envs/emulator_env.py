@@ -55,7 +55,16 @@ class EmulatorEnv(gym.Env):
         noop_max: at reset, run a random number (0..noop_max, from the env's seed) of
             frames with no button pressed, so that episodes from one state differ.
         render_mode: ``"rgb_array"`` (the full screen) or None.
-        backend: emulator backend (default: the system's default).
+        backend: emulator backend: ``"retro"`` (stable-retro), or for Nintendo DS games
+            ``"desmume"`` (the default there) or ``"melonds"``.
+        screens: Nintendo DS only: which screens the ``"rgb"`` observation shows:
+            ``"top"`` (uint8 (192, 256, 3)), ``"bottom"`` (the touch screen, same shape)
+            or ``"both"`` (stacked, (384, 256, 3); desmume only, melonDS outputs one
+            screen at a time). Default: the integration's ``metadata.json``
+            ``"screens"``, else ``"top"``. The scenario's ``crop`` applies within them.
+        touch: Nintendo DS only: add the touch screen to the action, which becomes
+            ``Dict(buttons=<the action set's space>, touch=Box([0, 0, 0], [255, 191, 1], int16))``
+            (x, y in bottom-screen pixels, pressed 0/1). desmume backend only.
         game_path: extra integration folders (see ``emurl.games``).
 
     Each step's ``info`` holds the variables the scenario reads (reward, done and its
@@ -85,6 +94,8 @@ class EmulatorEnv(gym.Env):
         render_mode: str | None = "rgb_array",
         backend: str | None = None,
         game_path: str | None = None,
+        screens: str | None = None,
+        touch: bool = False,
     ):
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
@@ -101,12 +112,26 @@ class EmulatorEnv(gym.Env):
         self.max_pool = bool(max_pool) and frame_skip > 1 and obs_type == "rgb"
         self.noop_max = int(noop_max)
         self.render_mode = render_mode
+        ds = integ.system == "NintendoDs"
+        if not ds and (screens is not None or touch):
+            raise ValueError(f"screens= and touch= are for Nintendo DS games; {integ.name} is a {integ.system} game")
+        if screens not in (None, "top", "bottom", "both"):
+            raise ValueError(f"screens must be 'top', 'bottom' or 'both', got {screens!r}")
+        self.screens = (screens or integ.metadata.get("screens") or "top") if ds else None
         rom = integ.require_rom()
         self.state_name = integ.default_state if state == "default" else state
-        initial = integ.load_state_bytes(self.state_name) if self.state_name else None
 
         self.emulator = open_emulator(rom, integ.system, backend)
         try:
+            if touch and not getattr(self.emulator, "supports_touch", False):
+                raise ValueError(f"the {self.emulator.backend} backend can't touch the screen; use backend='desmume'")
+            self.touch = bool(touch)
+            if ds and not getattr(self.emulator, "stacked", True):
+                if self.screens == "both":
+                    raise ValueError(f"the {self.emulator.backend} backend shows one screen at a time: screens='top' or 'bottom'")
+                self.emulator.show(self.screens)
+            self._backend = self.emulator.backend
+            initial = integ.load_state_bytes(self.state_name, self._backend) if self.state_name else None
             self._setup(initial, action_set)
         except BaseException:
             self.emulator.close()
@@ -135,17 +160,29 @@ class EmulatorEnv(gym.Env):
         self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {v.name: float if v.scale else int for v in self._needed})
 
         self._setup_actions(action_set)
+        self.button_space = self.action_space
+        if self.touch:
+            self.action_space = gym.spaces.Dict(
+                buttons=self.button_space,
+                touch=gym.spaces.Box(np.array([0, 0, 0], np.int16), np.array([255, 191, 1], np.int16), dtype=np.int16),
+            )
         self._zero = np.zeros(len(self.buttons), np.uint8)
+        self._skip_render = getattr(emu, "skip_render", None)
 
         screen = emu.screen()
         self._last_screen = screen
         self._crop = None
+        H, W = screen.shape[:2]
+        y0 = 0
+        if self.screens in ("top", "bottom") and getattr(emu, "stacked", True):
+            H //= 2
+            y0 = H if self.screens == "bottom" else 0
+            self._crop = (slice(y0, y0 + H), slice(0, W))
         if scen.crop is not None:
             x, y, w, h = scen.crop
-            H, W = screen.shape[:2]
             w = W - x if not w or x + w > W else w
             h = H - y if not h or y + h > H else h
-            self._crop = (slice(y, y + h), slice(x, x + w))
+            self._crop = (slice(y0 + y, y0 + y + h), slice(x, x + w))
         if self.obs_type == "rgb":
             shape = screen[self._crop].shape if self._crop else screen.shape
             self.observation_space = gym.spaces.Box(0, 255, shape, np.uint8)
@@ -245,6 +282,8 @@ class EmulatorEnv(gym.Env):
 
     def action_meaning(self, action) -> list[str]:
         """The button names an action presses."""
+        if self.touch:
+            action = action["buttons"]
         pressed = self._buttons_for(action)
         return [b for b, p in zip(self.buttons, pressed) if p]
 
@@ -275,9 +314,11 @@ class EmulatorEnv(gym.Env):
         emu = self.emulator
         initial = self._initial_state
         if options and options.get("state"):
-            initial = self.integration.load_state_bytes(options["state"])
+            initial = self.integration.load_state_bytes(options["state"], self._backend)
         emu.load_state(initial)
         emu.set_buttons(self._zero, 0)
+        if self.touch:
+            emu.set_touch(0, 0, False)
         emu.step()
         if self.noop_max:
             emu.step(int(self.np_random.integers(0, self.noop_max + 1)))
@@ -295,6 +336,10 @@ class EmulatorEnv(gym.Env):
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before step() (and after an episode ends)")
         emu = self.emulator
+        if self.touch:
+            x, y, pressed = (int(v) for v in np.asarray(action["touch"]).reshape(3))
+            emu.set_touch(x, y, bool(pressed))
+            action = action["buttons"]
         emu.set_buttons(self._buttons_for(action), 0)
         reward = 0.0
         terminated = False
@@ -302,8 +347,17 @@ class EmulatorEnv(gym.Env):
         scen = self._scen_state
         python, lua = self._python, self._lua
         last = self.frame_skip - 1
+        # Frames whose screen nobody reads need not be drawn (DeSmuME can skip drawing).
+        skip_until = -1
+        if self._skip_render is not None:
+            if self.obs_type != "rgb" and self.render_mode is None:
+                skip_until = self.frame_skip
+            else:
+                skip_until = last - 1 if self.max_pool else last
         values = None
         for i in range(self.frame_skip):
+            if i < skip_until:
+                self._skip_render()
             emu.step()
             if lua:
                 self._gd.update_ram()

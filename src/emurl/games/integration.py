@@ -34,6 +34,7 @@ from emurl.games.scenario import Scenario, load_scenario
 from emurl.games.variables import Variable
 
 OWN_DATA = Path(__file__).parent / "data"
+STATE_BACKENDS = ("retro", "desmume", "melonds")
 
 
 def data_dir() -> Path:
@@ -180,22 +181,43 @@ class Integration:
     def user_state_dir(self) -> Path:
         return data_dir() / "states" / self.name
 
-    def states(self) -> dict[str, Path]:
-        """Start states: name → file, from the integration folder then the user's state folder."""
+    def states(self, backend: str | None = None) -> dict[str, Path]:
+        """Start states: name → file, from the integration folder then the user's state folder.
+
+        A savestate only loads on the emulator that made it, so a state may be saved per
+        backend as ``<name>.<backend>.state`` (e.g. ``Track0.desmume.state``). With
+        ``backend`` given, such a file is listed as ``<name>`` (before a plain
+        ``<name>.state``) and other backends' files are left out; without it, every file
+        is listed by its full name.
+        """
         out: dict[str, Path] = {}
+        plain: dict[str, Path] = {}
         for folder in (self.folder, self.user_state_dir()):
             if folder.is_dir():
                 for p in sorted(folder.glob("*.state")):
-                    if not p.name.startswith("_"):
-                        out.setdefault(p.name[: -len(".state")], p)
+                    if p.name.startswith("_"):
+                        continue
+                    stem = p.name[: -len(".state")]
+                    base, _, tag = stem.rpartition(".")
+                    if base and tag in STATE_BACKENDS:
+                        if backend is None:
+                            out.setdefault(stem, p)
+                        elif tag == backend:
+                            out.setdefault(base, p)
+                    else:
+                        plain.setdefault(stem, p)
+        for k, v in plain.items():
+            out.setdefault(k, v)
         return out
 
     @property
     def default_state(self) -> str | None:
         return self.metadata.get("default_state")
 
-    def load_state_bytes(self, name: str | None = None) -> bytes | None:
+    def load_state_bytes(self, name: str | None = None, backend: str | None = None) -> bytes | None:
         """The savestate ``name`` (default: ``metadata.json``'s ``default_state``) as bytes.
+
+        With ``backend``, the state made for that backend (see :meth:`states`).
 
         States are gzip files as stable-retro writes them; a plain file is read as is.
         Returns None when the integration has no default state (start from power-on).
@@ -203,7 +225,7 @@ class Integration:
         Raises:
             UnknownStateError: no state of that name; the message lists those that exist.
         """
-        states = self.states()
+        states = self.states(backend)
         if name is None:
             name = self.default_state
             if name is None:
@@ -215,6 +237,9 @@ class Integration:
             if name not in states:
                 close = difflib.get_close_matches(name, list(states), n=3)
                 hint = f" Did you mean {', '.join(close)}?" if close else ""
+                others = [k for k in self.states() if k.rpartition(".")[0] == name]
+                if backend is not None and others:
+                    hint += f" ({name!r} exists only as {', '.join(others)}: savestates load only on the backend that made them)"
                 raise UnknownStateError(
                     f"{self.name}: no state {name!r}.{hint} States: {', '.join(states) or 'none'} "
                     f"(in {self.folder} and {self.user_state_dir()})"

@@ -38,6 +38,12 @@ class TrainConfig:
     """discrete, multi_discrete, or a named action set of the integration"""
     frame_skip: int = 4
     """emulator frames per agent step"""
+    max_pool: bool = True
+    """observe the max of the last two frames of a step (Atari flicker)"""
+    backend: str | None = None
+    """emulator backend: retro; desmume (DS default) or melonds for DS games"""
+    screens: str | None = None
+    """DS games: top, bottom or both screens in the observation"""
     noop_max: int = 30
     """random no-op frames at reset (episode variety)"""
     max_episode_steps: int | None = 4500
@@ -189,6 +195,10 @@ def apply(cfg: TrainConfig, values: dict, where: str) -> TrainConfig:
         raise ConfigError(f"{where}: algo must be 'ppo' or 'dqn', got {out.algo!r}")
     if out.obs_type not in ("rgb", "ram", "variables"):
         raise ConfigError(f"{where}: obs_type must be rgb, ram or variables, got {out.obs_type!r}")
+    if out.backend not in (None, "retro", "desmume", "melonds"):
+        raise ConfigError(f"{where}: backend must be retro, desmume or melonds, got {out.backend!r}")
+    if out.screens not in (None, "top", "bottom", "both"):
+        raise ConfigError(f"{where}: screens must be top, bottom or both, got {out.screens!r}")
     return out
 
 

@@ -47,6 +47,9 @@ def make_env(cfg: TrainConfig, evaluation: bool = False):
         episode_statistics=True,
         terminal_on_life_loss=cfg.terminal_on_life_loss and not evaluation,
         pipeline="atari" if pixels else None,
+        max_pool=cfg.max_pool,
+        **({"backend": cfg.backend} if cfg.backend else {}),
+        **({"screens": cfg.screens} if cfg.screens else {}),
         pipeline_kwargs=dict(
             screen_size=cfg.screen_size,
             frame_stack=cfg.frame_stack,
@@ -74,10 +77,15 @@ def preflight(cfg: TrainConfig) -> None:
     rather than as a worker process's failure."""
     from emurl.games import load_integration
 
+    from emurl.emulators import DEFAULT_BACKEND
+
     integ = load_integration(cfg.game, cfg.game_path)
     integ.require_rom()
+    backend = cfg.backend or DEFAULT_BACKEND.get(integ.system, "retro")
+    if integ.system == "NintendoDs" and backend == "retro":
+        backend = "melonds"
     if cfg.state:
-        integ.load_state_bytes(None if cfg.state == "default" else cfg.state)
+        integ.load_state_bytes(None if cfg.state == "default" else cfg.state, backend)
     integ.scenario(cfg.scenario)
 
 

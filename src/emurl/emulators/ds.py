@@ -1,0 +1,406 @@
+"""Nintendo DS backends: DeSmuME (py-desmume) and melonDS (stable-retro's libretro core).
+
+Both give the same view of the console, so an integration, a movie or a policy works on
+either:
+
+- ``buttons``: :data:`DS_BUTTONS`, the twelve DS keys in stable-retro's NintendoDs order
+  (``B Y SELECT START UP DOWN LEFT RIGHT A X L R``);
+- ``screen()``: uint8 RGB. DeSmuME gives both screens stacked, (384, 256, 3), the top
+  screen in rows 0-191 and the bottom (touch) screen in rows 192-383 (:data:`TOP`,
+  :data:`BOTTOM`). stable-retro's melonDS build outputs one screen at a time, (192, 256,
+  3): :meth:`MelonDSBackend.show` picks which. ``stacked`` (True / False) tells them apart;
+- ``read(address, dtype)`` / ``write``: main RAM by absolute DS address
+  (``0x02000000``-``0x023FFFFF``, :data:`MAIN_RAM`), little-endian as the console is;
+- ``save_state()`` / ``load_state()``: savestates as bytes (DeSmuME's are ~11 MB,
+  melonDS's ~6.5 MB; neither backend reads the other's);
+- ``frame_rate``: 59.8261 frames/s (the DS's 33.514 MHz / 560190 cycles per frame).
+
+Neither needs BIOS or firmware files (DeSmuME emulates the BIOS calls; melonDS uses its
+built-in FreeBIOS), and neither needs a screen: SDL is told ``SDL_VIDEODRIVER=dummy``
+(and a dummy audio driver) before DeSmuME starts, unless the caller set them.
+
+Facts: ``../shared/facts/nintendo-ds-homebrew.md`` (what both emulators do on this
+machine), GBATEK for the hardware.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import tempfile
+from importlib import metadata
+
+import numpy as np
+
+from emurl.emulators.base import claim_process_slot, release_process_slot
+from emurl.emulators.retro import RetroBackend
+from emurl.errors import EmulatorError
+
+SYSTEM = "NintendoDs"
+DS_BUTTONS = ("B", "Y", "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT", "A", "X", "L", "R")
+"""The DS keys, in stable-retro's NintendoDs bit order (both backends use it)."""
+MAIN_RAM = (0x02000000, 0x400000)
+"""Main RAM: start address and size in bytes (4 MiB)."""
+SCREEN_W, SCREEN_H = 256, 192
+TOP = (slice(0, SCREEN_H), slice(0, SCREEN_W))
+"""Rows and columns of the top screen in :meth:`screen`'s (384, 256, 3) image."""
+BOTTOM = (slice(SCREEN_H, 2 * SCREEN_H), slice(0, SCREEN_W))
+"""Rows and columns of the bottom (touch) screen in :meth:`screen`'s image."""
+FRAME_RATE = 59.8261
+DEFAULT_ACTIONS = [
+    [[], ["UP"], ["DOWN"]],
+    [[], ["LEFT"], ["RIGHT"]],
+    [[], ["A"], ["B"], ["X"], ["Y"], ["SELECT"], ["A", "B"], ["X", "Y"]],
+    [[], ["L"], ["R"], ["L", "R"]],
+]
+"""Button groups for the ``discrete`` action set (stable-retro's melonDS core description)."""
+
+
+def _parse_dtype(dtype: str) -> tuple[str, str, int]:
+    """``'<u4'`` → (endianness, kind, size)."""
+    size = int(dtype[-1])
+    kind = dtype[-2]
+    end = dtype[:-2] or "<"
+    if ">" in end:
+        return ">", kind, size
+    return "<", kind, size
+
+
+def _decode(raw: bytes, dtype: str) -> int:
+    """A stable-retro typed value from raw bytes (ints, BCD ``d``, nibble BCD ``n``)."""
+    end, kind, size = _parse_dtype(dtype)
+    order = "big" if end == ">" else "little"
+    if kind in "ui":
+        return int.from_bytes(raw, order, signed=kind == "i")
+    data = raw if order == "big" else raw[::-1]
+    if kind == "d":  # two BCD digits per byte
+        value = 0
+        for b in data:
+            value = value * 100 + (b >> 4) * 10 + (b & 0xF)
+        return value
+    value = 0  # "n": one BCD digit per byte
+    for b in data:
+        value = value * 10 + (b & 0xF)
+    return value
+
+
+def _encode(value: int, dtype: str) -> bytes:
+    end, kind, size = _parse_dtype(dtype)
+    order = "big" if end == ">" else "little"
+    if kind in "ui":
+        return int(value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
+    digits = []
+    v = int(value)
+    if kind == "d":
+        for _ in range(size):
+            v, lo = divmod(v, 10)
+            v, hi = divmod(v, 10)
+            digits.append(hi << 4 | lo)
+    else:
+        for _ in range(size):
+            v, d = divmod(v, 10)
+            digits.append(d)
+    data = bytes(digits)  # least significant first
+    return data if order == "little" else data[::-1]
+
+
+def _check_main_ram(address: int, size: int, backend: str) -> None:
+    start, length = MAIN_RAM
+    if not (start <= address and address + size <= start + length):
+        raise EmulatorError(
+            f"{backend}: address {address:#010x} (+{size}) is outside DS main RAM "
+            f"{start:#010x}-{start + length - 1:#010x}; DS integrations use absolute addresses"
+        )
+
+
+# -- DeSmuME ---------------------------------------------------------------------------
+_DESMUME = None  # the process's one DeSmuME: a second DeSmuME() crashes the process
+
+
+def _desmume_instance():
+    global _DESMUME
+    if _DESMUME is None:
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+        try:
+            from desmume.emulator import DeSmuME
+        except ImportError as exc:
+            raise EmulatorError(f"the desmume backend needs py-desmume (pip install py-desmume): {exc}") from None
+        _DESMUME = DeSmuME()
+    return _DESMUME
+
+
+# DeSmuME key numbers (desmume.controls.Keys: A=1 ... Y=12); its keypad bit is key - 1.
+_DESMUME_KEYS = {"A": 1, "B": 2, "SELECT": 3, "START": 4, "RIGHT": 5, "LEFT": 6, "UP": 7,
+                 "DOWN": 8, "R": 9, "L": 10, "X": 11, "Y": 12}
+
+
+class DesmumeBackend:
+    """DeSmuME through py-desmume: the emulator the Mario Kart DS community uses.
+
+    Args:
+        rom_path: an ``.nds`` file.
+
+    The CPUs run in DeSmuME's interpreter. Savestates go through a file in a private
+    temporary folder (``/dev/shm`` when there is one), since libdesmume saves only to
+    files. ``ram()`` reads main RAM one word at a time through libdesmume (about 1 s).
+
+    Raises:
+        EmulatorError: py-desmume is missing, the ROM can't be opened, or a DeSmuME
+            emulator is already open in this process (DeSmuME is a process-wide singleton).
+    """
+
+    backend = "desmume"
+    stacked = True
+    system = SYSTEM
+    buttons = DS_BUTTONS
+    frame_rate = FRAME_RATE
+    default_actions = DEFAULT_ACTIONS
+    supports_touch = True
+
+    def __init__(self, rom_path: str):
+        if not os.path.isfile(rom_path):
+            raise EmulatorError(f"{rom_path}: no such ROM file")
+        claim_process_slot(self.backend, self)
+        try:
+            self._emu = _desmume_instance()
+            try:
+                self._emu.open(str(rom_path))
+            except RuntimeError as exc:
+                raise EmulatorError(f"{rom_path}: DeSmuME could not open it ({exc}); is it a .nds ROM?") from None
+        except BaseException:
+            release_process_slot(self.backend, self)
+            raise
+        lib = self._emu.lib
+        self._lib = lib
+        self._cycle = lib.desmume_cycle
+        self._keypad = lib.desmume_input_keypad_update
+        self._keypad.argtypes = [ctypes.c_uint16]
+        self._rd = {1: lib.desmume_memory_read_byte, 2: lib.desmume_memory_read_short, 4: lib.desmume_memory_read_long}
+        self._rds = {1: lib.desmume_memory_read_byte_signed, 2: lib.desmume_memory_read_short_signed,
+                     4: lib.desmume_memory_read_long_signed}
+        self._wr = {1: lib.desmume_memory_write_byte, 2: lib.desmume_memory_write_short, 4: lib.desmume_memory_write_long}
+        self._bits = np.array([1 << (_DESMUME_KEYS[b] - 1) for b in DS_BUTTONS], np.int64)
+        self._skip = lib.desmume_skip_next_frame
+        self._rgbx = ctypes.create_string_buffer(SCREEN_W * SCREEN_H * 2 * 4)
+        self._draw = lib.desmume_draw_raw_as_rgbx
+        self._tmp = tempfile.mkdtemp(prefix="emurl-desmume-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        self._state_file = os.path.join(self._tmp, "state.dst")
+        self._loaded: bytes | None = None  # the state bytes whose file is in _state_file
+        self.rom_path = str(rom_path)
+        self.core = f"DeSmuME (py-desmume {metadata.version('py-desmume')})"
+        self._touching = False
+        self._closed = False
+        self._keypad(0)
+
+    # -- running -------------------------------------------------------------------
+    def step(self, frames: int = 1) -> None:
+        cycle = self._cycle
+        for _ in range(frames):
+            cycle(False)
+
+    def skip_render(self) -> None:
+        """Don't draw the next frame (its screen will not be read): faster frame skip."""
+        self._skip()
+
+    def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
+        if player != 0:
+            raise EmulatorError("the DS has one player's buttons (player 0)")
+        self._keypad(int(np.dot(np.asarray(pressed, np.int64)[: len(DS_BUTTONS)], self._bits)))
+
+    def set_touch(self, x: int, y: int, pressed: bool) -> None:
+        """Touch the bottom screen at (x, y) in pixels (0-255, 0-191), or release it."""
+        if pressed:
+            self._lib.desmume_input_set_touch_pos(int(min(max(x, 0), 255)), int(min(max(y, 0), 191)))
+            self._touching = True
+        elif self._touching:
+            self._lib.desmume_input_release_touch()
+            self._touching = False
+
+    def screen(self) -> np.ndarray:
+        """Both screens stacked, uint8 (384, 256, 3) RGB (libdesmume's "rgbx" is B, G, R, X)."""
+        self._draw(ctypes.cast(self._rgbx, ctypes.c_char_p))
+        img = np.frombuffer(self._rgbx, np.uint8).reshape(2 * SCREEN_H, SCREEN_W, 4)
+        return np.ascontiguousarray(img[:, :, 2::-1])
+
+    # -- memory --------------------------------------------------------------------
+    def read(self, address: int, dtype: str) -> int:
+        end, kind, size = _parse_dtype(dtype)
+        if end == "<" and kind in "ui" and size in (1, 2, 4) and address % size == 0:
+            _check_main_ram(address, size, self.backend)
+            return (self._rds if kind == "i" else self._rd)[size](address)
+        return _decode(self.read_bytes(address, size), dtype)
+
+    def read_bytes(self, address: int, size: int) -> bytes:
+        """``size`` raw bytes from ``address`` in main RAM."""
+        _check_main_ram(address, size, self.backend)
+        rd = self._rd[1]
+        return bytes(rd(address + i) for i in range(size))
+
+    def write(self, address: int, dtype: str, value: int) -> None:
+        end, kind, size = _parse_dtype(dtype)
+        _check_main_ram(address, size, self.backend)
+        if end == "<" and kind in "ui" and size in (1, 2, 4) and address % size == 0:
+            self._wr[size](address, int(value) & ((1 << (8 * size)) - 1))
+            return
+        for i, b in enumerate(_encode(value, dtype)):
+            self._wr[1](address + i, b)
+
+    def ram(self) -> np.ndarray:
+        start, length = MAIN_RAM
+        rd = self._rd[4]
+        words = np.fromiter((rd(a) for a in range(start, start + length, 4)), np.uint32, length // 4)
+        return words.astype("<u4").view(np.uint8)
+
+    # -- state ---------------------------------------------------------------------
+    def save_state(self) -> bytes:
+        path = os.path.join(self._tmp, "save.dst")
+        if not self._lib.desmume_savestate_save(path.encode()):
+            raise EmulatorError(f"{self.rom_path}: DeSmuME could not save a state")
+        with open(path, "rb") as f:
+            data = f.read()
+        os.unlink(path)
+        return data
+
+    def load_state(self, state: bytes) -> None:
+        if state is not self._loaded:  # resets reload one state: write its file once
+            with open(self._state_file, "wb") as f:
+                f.write(state)
+            self._loaded = state
+        if not self._lib.desmume_savestate_load(self._state_file.encode()):
+            self._loaded = None
+            raise EmulatorError(
+                f"{self.rom_path}: DeSmuME refused the savestate ({len(state)} bytes): "
+                "made by another backend (melonDS?), ROM or DeSmuME version?"
+            )
+        self._touching = False
+
+    def load_backup(self, path: str) -> None:
+        """Use ``path`` (a raw ``.sav``, or ``.dsv``) as the cartridge's backup memory.
+
+        Call right after opening, before the game reads its save.
+
+        Raises:
+            EmulatorError: the file is missing or DeSmuME can't import it.
+        """
+        if not os.path.isfile(path):
+            raise EmulatorError(f"{path}: no such save file")
+        if not self._emu.backup.import_file(str(path)):
+            raise EmulatorError(f"{path}: DeSmuME could not import it as cartridge backup memory")
+
+    def power_on(self) -> None:
+        """Restart the ROM from power-on (a hard reset)."""
+        self._lib.desmume_reset()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._keypad(0)
+            self._lib.desmume_close()
+        finally:
+            import shutil
+
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            release_process_slot(self.backend, self)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+# -- melonDS ---------------------------------------------------------------------------
+class MelonDSBackend(RetroBackend):
+    """melonDS, stable-retro's libretro core for the DS, with absolute DS addresses.
+
+    stable-retro exposes main RAM as one block addressed from 0 (its integrations use
+    offsets from 0x02000000); this backend adds the base back so an integration's
+    addresses mean the same on both DS backends.
+
+    Screens: this build of the core outputs one 256×192 screen per frame, the bottom
+    screen unless its "swap screens" input (libretro R2) is held. The backend holds it
+    while :attr:`shown` is ``"top"`` (the default): :meth:`screen` is then the top
+    screen, uint8 (192, 256, 3). ``show("bottom")`` switches from the next frame on.
+
+    Touch: stable-retro's input callback answers every device with the joypad's button
+    state, so the libretro pointer can't be driven: :meth:`set_touch` raises. Use the
+    desmume backend for games that need the touch screen.
+
+    Raises:
+        EmulatorError: as :class:`RetroBackend` (one stable-retro emulator per process).
+    """
+
+    backend = "melonds"
+    supports_touch = False
+    stacked = False
+    _SWAP = 13  # libretro R2: melonDS's "swap screens" input
+
+    def __init__(self, rom_path: str):
+        if os.path.splitext(str(rom_path))[1].lower() != ".nds":
+            raise EmulatorError(f"{rom_path}: the melonds backend runs .nds ROMs")
+        super().__init__(str(rom_path))
+        self.buttons = list(DS_BUTTONS)
+        self.default_actions = DEFAULT_ACTIONS
+        self.frame_rate = FRAME_RATE
+        self._pad = np.zeros(16, np.uint8)
+        self.shown = "top"
+        self._pad[self._SWAP] = 1
+        self._em.set_button_mask(self._pad, 0)
+        try:
+            version = metadata.version("stable-retro")
+        except metadata.PackageNotFoundError:  # pragma: no cover
+            version = "?"
+        self.core = f"melonDS (stable-retro {version})"
+        blocks = self.memory_blocks
+        self._base = MAIN_RAM[0] - min(blocks) if blocks else MAIN_RAM[0]
+
+    def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
+        if player != 0:
+            raise EmulatorError("the DS has one player's buttons (player 0)")
+        pad = self._pad
+        pad[: len(DS_BUTTONS)] = np.asarray(pressed, np.uint8)[: len(DS_BUTTONS)]
+        self._em.set_button_mask(pad, 0)
+
+    def show(self, which: str) -> None:
+        """Output the ``"top"`` or ``"bottom"`` screen from the next frame on."""
+        if which not in ("top", "bottom"):
+            raise EmulatorError(f"the melonds backend shows 'top' or 'bottom', one at a time; got {which!r}")
+        self.shown = which
+        self._pad[self._SWAP] = which == "top"
+        self._em.set_button_mask(self._pad, 0)
+
+    def set_touch(self, x: int, y: int, pressed: bool) -> None:
+        if pressed:
+            raise EmulatorError(
+                "the melonds backend can't touch the screen (stable-retro passes only "
+                "joypad input to its cores); use backend='desmume'"
+            )
+
+    def screen(self) -> np.ndarray:
+        """The :attr:`shown` screen, uint8 (192, 256, 3) RGB."""
+        return self._em.get_screen()
+
+    def read(self, address: int, dtype: str) -> int:
+        _check_main_ram(address, int(dtype[-1]), self.backend)
+        return self._memory.extract(address - self._base, dtype)
+
+    def write(self, address: int, dtype: str, value: int) -> None:
+        _check_main_ram(address, int(dtype[-1]), self.backend)
+        self._memory.assign(address - self._base, dtype, value)
+
+    def read_bytes(self, address: int, size: int) -> bytes:
+        _check_main_ram(address, size, self.backend)
+        return super().read_bytes(address - self._base, size)
+
+    def load_backup(self, path: str) -> None:
+        raise EmulatorError(
+            f"{path}: the melonds backend can't load a cartridge save (stable-retro gives "
+            "its cores no save folder); use backend='desmume' to start from a save file"
+        )
+
+    def power_on(self) -> None:
+        """Restart the ROM from power-on (a hard reset)."""
+        self._em.reset() if hasattr(self._em, "reset") else None
