@@ -40,6 +40,14 @@ def release_process_slot(backend: str, owner: object) -> None:
 class Emulator(Protocol):
     """One emulated console in this process.
 
+    Optional, where a backend can (check with ``getattr``): ``supports_touch`` and
+    ``set_touch(x, y, pressed)`` (DS touch screen, bottom-screen pixels);
+    ``load_backup(path)`` (a cartridge save file, right after opening); ``power_on()``
+    (hard reset); ``skip_render()`` (don't draw the next frame: its screen won't be read);
+    ``stacked`` (DS: whether :meth:`screen` holds both screens) and ``show(which)`` (DS
+    backends that output one screen at a time); ``core`` (the emulator core and version,
+    for stamping states); ``default_actions`` (button groups for discrete actions).
+
     Attributes:
         system: stable-retro's system name (``"Genesis"``, ``"Atari2600"``, ``"NintendoDs"``).
         buttons: the button names of one player's pad, in the bit order of a button mask.
