@@ -1,4 +1,4 @@
-"""``emurl <verb>``: games, roms, train, eval, bench."""
+"""``emurl <verb>``: games, roms, train, eval, bench, replay, mkds."""
 
 from __future__ import annotations
 
@@ -132,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("game")
     p.add_argument("--game-path", help="extra integration folders")
     p.set_defaults(func=_games_show)
+    from emurl.games.mkds.cli import add_check_arguments, games_check
+
+    p = gsub.add_parser("check", help="check a game's memory map on your ROM: reach a race, show the variables live")
+    p.add_argument("game")
+    add_check_arguments(p)
+    p.set_defaults(func=games_check)
 
     roms = sub.add_parser("roms", help="import ROMs")
     rsub = roms.add_subparsers(dest="roms_verb", required=True)
@@ -166,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=5.0, help="time per measurement")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_bench)
+
+    from emurl import cli_movies
+    from emurl.games.mkds import cli as mkds_cli
+
+    mkds_cli.register(sub)  # before cli_movies: it adds `ghosts` to the same `mkds` verb
+    cli_movies.register(sub)
     return parser
 
 

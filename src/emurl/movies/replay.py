@@ -1,0 +1,198 @@
+"""Replay a :class:`~emurl.movies.movie.Movie` on an emulator, to frames or to a video.
+
+>>> for frame, screen in replay(movie, "rom.md"):     # doctest: +SKIP
+...     screen.shape, screen.dtype
+((224, 320, 3), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from emurl.movies import MovieError
+from emurl.movies.movie import Movie
+
+
+def start_state_bytes(movie: Movie, backend: str | None = None, game_path=None) -> bytes | None:
+    """The bytes of the movie's start state: embedded bytes, a named state of the movie's
+    integration (the one made for ``backend`` when there is one), or None (power-on).
+
+    Raises:
+        MovieError: a named state but no game.
+        UnknownGameError, UnknownStateError: the integration or the state is not found.
+    """
+    state = movie.start_state
+    if state is None or isinstance(state, bytes):
+        return state
+    if not movie.game:
+        raise MovieError(f"start_state: the movie starts from state {state!r} but names no game to find it in")
+    from emurl.games import load_integration
+
+    integ = load_integration(movie.game, game_path)
+    if "backend" in inspect.signature(integ.load_state_bytes).parameters:  # per-backend states
+        data = integ.load_state_bytes(state, backend=backend)
+    else:
+        data = integ.load_state_bytes(state)
+    if data is None:
+        raise MovieError(f"start_state: {movie.game} has no state {state!r}")
+    return data
+
+
+def _power_on(emulator, movie: Movie) -> None:
+    """Put ``emulator`` at power-on, with the movie's cartridge save when it has one."""
+    if movie.sram is not None:
+        load_backup = getattr(emulator, "load_backup", None)
+        if load_backup is None:
+            raise MovieError(
+                f"sram: the movie starts from a cartridge save, which the {emulator.backend} backend can't load"
+            )
+        with tempfile.TemporaryDirectory(prefix="emurl-sram-") as tmp:
+            path = os.path.join(tmp, "start.sav")
+            Path(path).write_bytes(movie.sram)
+            load_backup(path)  # DeSmuME resets after importing a save
+    power_on = getattr(emulator, "power_on", None)
+    if power_on is not None and movie.sram is None:
+        power_on()
+
+
+def replay(
+    movie: Movie,
+    emulator_or_rom,
+    *,
+    game_path=None,
+    backend: str | None = None,
+    frames: Iterable[int] | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Step an emulator through ``movie`` from its start state, yielding screens.
+
+    Args:
+        movie: the movie; frame ``i``'s buttons are held while the emulator runs frame i.
+        emulator_or_rom: an open emulator (the :class:`~emurl.emulators.base.Emulator`
+            protocol), or a ROM path: the emulator is then opened with
+            ``open_emulator(rom, movie.system, backend or movie.backend)`` and closed
+            when the generator finishes or is closed.
+        game_path: extra integration folders (to find a named start state).
+        backend: the backend to open a ROM path with (default: the movie's, else the
+            system's default).
+        frames: only yield these frame indices (default: every frame).
+
+    Yields:
+        ``(frame, screen)``: the screen after frame ``frame`` ran, uint8 (H, W, 3) RGB.
+
+    A movie from power-on (``start_state`` None) needs a freshly opened emulator unless
+    the backend has ``power_on()``; its ``sram`` needs a backend with ``load_backup()``
+    (DeSmuME). Touch input needs ``set_touch(x, y, pressed)``.
+
+    Raises:
+        MovieError: a held button the emulator lacks, more players than it takes, touch
+            or sram it can't take, or a named start state that can't be found.
+        EmulatorError: the ROM can't be opened, or the state doesn't load.
+    """
+    owned = None
+    if isinstance(emulator_or_rom, (str, os.PathLike)):
+        from emurl.emulators import BACKENDS, open_emulator
+
+        chosen = backend or (movie.backend if movie.backend in BACKENDS else None)
+        owned = open_emulator(str(emulator_or_rom), movie.system, chosen)
+        emu = owned
+    else:
+        emu = emulator_or_rom
+    try:
+        yield from _run(movie, emu, game_path, frames)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _run(movie: Movie, emu, game_path, frames) -> Iterator[tuple[int, np.ndarray]]:
+    players = movie.players
+    if getattr(emu, "system", movie.system) == "NintendoDs":
+        players = 1  # the DS has one player's buttons; buttons_for refuses a second player's presses
+    pads = movie.buttons_for(list(emu.buttons), player_count=players)
+    touch = movie.touch
+    if touch is not None and touch[:, 2].any():
+        if not callable(getattr(emu, "set_touch", None)) or not getattr(emu, "supports_touch", True):
+            raise MovieError(f"touch: the movie touches the screen, which the {emu.backend} backend can't do")
+    else:
+        touch = None
+    state = start_state_bytes(movie, getattr(emu, "backend", None), game_path)
+    if state is not None:
+        emu.load_state(state)
+    else:
+        _power_on(emu, movie)
+    wanted = None if frames is None else set(int(f) for f in frames)
+    last_f = max(wanted) if wanted else movie.frames - 1
+    drive = range(players)
+    last_touch = (0, 0, 0)
+    for f in range(min(movie.frames, last_f + 1)):
+        for p in drive:
+            emu.set_buttons(pads[f, p], p)
+        if touch is not None:
+            t = (int(touch[f, 0]), int(touch[f, 1]), int(touch[f, 2]))
+            if t != last_touch and (t[2] or last_touch[2]):
+                emu.set_touch(t[0], t[1], bool(t[2]))
+            last_touch = t
+        emu.step(1)
+        if wanted is None or f in wanted:
+            yield f, emu.screen()
+
+
+def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float) -> int:
+    """Encode screens to a video file with imageio-ffmpeg (H.264 for ``.mp4``), atomically.
+
+    Args:
+        frames: uint8 (H, W, 3) RGB arrays, all the same size; consumed one at a time.
+        path: the output file; its extension picks the container.
+        fps: frames per second.
+
+    Returns:
+        The number of frames written.
+
+    Raises:
+        MovieError: no frames, or frames of different sizes.
+    """
+    import imageio.v2 as imageio
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    n = 0
+    shape = None
+    writer = imageio.get_writer(str(tmp), fps=float(fps), macro_block_size=1,
+                                **({"codec": "libx264", "quality": 7} if path.suffix.lower() == ".mp4" else {}))
+    try:
+        for frame in frames:
+            if shape is None:
+                shape = frame.shape
+            elif frame.shape != shape:
+                raise MovieError(f"{path}: frame {n}: size {frame.shape} differs from the first frame's {shape}")
+            writer.append_data(np.asarray(frame, np.uint8))
+            n += 1
+        writer.close()
+        if n == 0:
+            raise MovieError(f"{path}: no frames to write")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            writer.close()
+        except Exception:
+            pass
+        tmp.unlink(missing_ok=True)
+        raise
+    return n
+
+
+def replay_to_video(movie: Movie, emulator_or_rom, path: str | os.PathLike, *, game_path=None,
+                    backend: str | None = None, fps: float | None = None) -> int:
+    """Replay ``movie`` and write every frame to the video ``path`` (fps: the movie's frame rate).
+
+    Returns:
+        The number of frames written.
+    """
+    screens = (s for _, s in replay(movie, emulator_or_rom, game_path=game_path, backend=backend))
+    return write_video(screens, path, fps or movie.frame_rate)
