@@ -18,7 +18,9 @@ A ``scenario.json`` as stable-retro reads it (its ``src/data.cpp``):
 
 emurl's additions: ``"python": "file.py:ClassName"`` names a class beside the data whose
 ``reset(variables)``, ``reward(variables) -> float`` and ``terminated(variables) -> bool``
-replace the table (``info(variables) -> dict`` optional); ``"info": [names]`` adds
+replace the table (``info(variables) -> dict`` optional; a class with a
+``from_scenario(scenario)`` classmethod is built by it, so that it can read its own keys
+from :attr:`Scenario.raw`, else it is called with no arguments); ``"info": [names]`` adds
 variables to the step info; ``"action_set": NAME`` picks a named action set of the game.
 """
 
@@ -164,7 +166,9 @@ class Scenario:
         cls_name = cls_name or "Scenario"
         if not hasattr(module, cls_name):
             raise IntegrationError(f"{where}: {module_path} defines no class {cls_name!r}")
-        obj = getattr(module, cls_name)()
+        cls = getattr(module, cls_name)
+        factory = getattr(cls, "from_scenario", None)
+        obj = factory(self) if callable(factory) else cls()
         for method in ("reset", "reward", "terminated"):
             if not callable(getattr(obj, method, None)):
                 raise IntegrationError(f"{where}: {cls_name} must define {method}(variables)")

@@ -12,6 +12,13 @@ optional extensions, all usable together:
 - ``"scale": "fx32"`` (= 4096, the DS's 20.12 fixed point) or a number: the value is
   divided by it and becomes a float.
 - ``"mask"``: stable-retro's bit mask, applied to the raw integer.
+- ``"address_offset": {"address": "0x02000B54", "type": "<u4", "minus": "0x0216F320"}``:
+  the variable's ``address`` is moved by ``read(address_offset) - minus`` before it is
+  read (``type`` defaults to ``"<u4"``, ``minus`` to 0). One data file then serves every
+  release of a game whose statics moved together: Mario Kart DS's European and Japanese
+  releases keep their pointers ``u32[0x02000B54] - 0x0216F320`` bytes after the US ones.
+  The offset applies to ``address`` only, not to a pointer chain's offsets; while the
+  offset's source reads 0 (the program not loaded yet) the variable reads 0.
 
 Type strings are stable-retro's: an endianness (``<`` little, ``>`` big, ``|`` or ``=``
 none/native), a kind (``u`` unsigned, ``i`` signed, ``d`` BCD, ``n`` one BCD digit per
@@ -45,6 +52,41 @@ def parse_int(value: Any, where: str) -> int:
 
 
 @dataclass(frozen=True)
+class AddressOffset:
+    """``data.json``'s ``"address_offset"``: a variable's address moves by ``read(address, dtype) - minus``.
+
+    Attributes:
+        address: where the value that locates the variable is (read on every read of it).
+        dtype: its stable-retro type (default ``"<u4"``).
+        minus: subtracted from it, so that the release the addresses were written for
+            gets offset 0.
+    """
+
+    address: int
+    dtype: str = "<u4"
+    minus: int = 0
+
+    @classmethod
+    def from_json(cls, spec: Any, where: str) -> "AddressOffset":
+        if not isinstance(spec, dict) or "address" not in spec:
+            raise IntegrationError(
+                f"{where}: expected an object like {{\"address\": \"0x02000B54\", \"type\": \"<u4\", "
+                f"\"minus\": \"0x0216F320\"}}, got {spec!r}"
+            )
+        unknown = set(spec) - {"address", "type", "minus"}
+        if unknown:
+            raise IntegrationError(f"{where}: unknown key(s) {sorted(unknown)} (expected address, type, minus)")
+        dtype = spec.get("type", "<u4")
+        if not isinstance(dtype, str) or not _TYPE.match(dtype):
+            raise IntegrationError(f"{where}.type: expected a type like '<u4', got {dtype!r}")
+        return cls(
+            address=parse_int(spec["address"], f"{where}.address"),
+            dtype=dtype,
+            minus=parse_int(spec.get("minus", 0), f"{where}.minus"),
+        )
+
+
+@dataclass(frozen=True)
 class Variable:
     """One variable of a game integration.
 
@@ -57,6 +99,8 @@ class Variable:
         pointer_dtype: type of each pointer in the chain.
         scale: divisor making the value a float (4096.0 for fx32), or None for an int.
         mask: bit mask applied to the raw integer, or None.
+        address_offset: moves ``address`` by a value read from memory (see
+            :class:`AddressOffset`), or None.
     """
 
     name: str
@@ -66,12 +110,30 @@ class Variable:
     pointer_dtype: str = "<u4"
     scale: float | None = None
     mask: int | None = None
+    address_offset: AddressOffset | None = None
+
+    def resolve_address(self, emulator) -> int | None:
+        """``address`` moved by :attr:`address_offset` (None while its source reads 0)."""
+        off = self.address_offset
+        if off is None:
+            return self.address
+        base = emulator.read(off.address, off.dtype)
+        if base == 0:
+            return None
+        return self.address + base - off.minus
 
     def read(self, emulator) -> int | float:
         """The current value from ``emulator`` (anything with ``read(address, dtype)``)."""
         read = emulator.read
+        address = self.address
+        moved = self.address_offset
+        if moved is not None:
+            base = read(moved.address, moved.dtype)
+            if base == 0:
+                return 0
+            address += base - moved.minus
         if self.pointer:
-            ptr = read(self.address, self.pointer_dtype)
+            ptr = read(address, self.pointer_dtype)
             for off in self.pointer[:-1]:
                 if ptr == 0:
                     return 0
@@ -80,7 +142,7 @@ class Variable:
                 return 0
             raw = read(ptr + self.pointer[-1], self.dtype)
         else:
-            raw = read(self.address, self.dtype)
+            raw = read(address, self.dtype)
         if self.mask is not None:
             raw &= self.mask
         if self.scale is not None:
@@ -119,6 +181,7 @@ class Variable:
                 raise IntegrationError(f"{where}.scale: expected a non-zero number or 'fx32', got {scale!r}")
             scale = float(scale)
         mask = spec.get("mask")
+        offset = spec.get("address_offset")
         return cls(
             name=name,
             address=parse_int(spec["address"], f"{where}.address"),
@@ -127,6 +190,7 @@ class Variable:
             pointer_dtype=pointer_dtype,
             scale=scale,
             mask=None if mask is None else parse_int(mask, f"{where}.mask"),
+            address_offset=None if offset is None else AddressOffset.from_json(offset, f"{where}.address_offset"),
         )
 
 

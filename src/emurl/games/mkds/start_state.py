@@ -1,0 +1,404 @@
+"""Make a Time Trial start state: power on, drive the menus, stop at race frame 1, save.
+
+The menu inputs are the marIOkart recorder's (facts/mario-kart-ds.md, "Reaching a Time
+Trial race from power-on"), from power-on with a save that has every course unlocked
+loaded as the cartridge's backup memory (e.g. ``100percent.sav``). One press holds a
+button for one frame, then releases it:
+
+1. wait 360 frames, press A (title screen);
+2. wait 110, press DOWN, press A, wait 45, press A (single player, time trial);
+3. wait 45; the character grid has 4 columns holding character ids
+   :data:`CHARACTER_GRID`: RIGHT and DOWN to the character (7 frames after each),
+   press A, wait 30;
+4. karts are listed 3 per character in that order, starting at the chosen character:
+   RIGHT to the kart (7 frames after each), press A. emurl takes kart id ``k`` to be
+   character ``k // 3``'s kart ``k % 3`` (not in the facts: the race config check below
+   catches it if wrong);
+5. wait 160; the cups are a grid of 4 columns: RIGHT/DOWN to cup ``order // 4`` (7
+   frames after each), press A, wait 55, DOWN ``order % 4`` times (7 frames after each),
+   press A, wait 15, press A;
+6. run until the racer pointer is non-zero and the scene state is 2, then until the race
+   frame counter reads 1: the start of the race (the countdown follows).
+
+The race config then must hold the course's internal id (``+0x0``), the character
+(``+0x68``) and the kart (``+0x6C``); if not, or if the race does not start in time,
+:class:`StartStateError` says what was found and a screenshot (PNG) is written beside
+where the state would have gone.
+
+The state is written to the game's user state folder (``Integration.user_state_dir()``,
+``<data dir>/states/MarioKartDS-NintendoDs/``) as ``<name>.<backend>.state`` (gzip, as
+stable-retro's; a state loads only on the backend that made it), with a JSON sidecar
+``<name>.<backend>.json`` recording the backend, its core version, the ROM's SHA-1 and
+game code, the course, character and kart.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from emurl.errors import EmurlError
+from emurl.games.integration import data_dir
+from emurl.games.mkds import game
+from emurl.games.mkds.courses import Course, find_course
+from emurl.games.mkds.rom import check_rom, game_code_in_memory
+
+CHARACTER_GRID = (0, 7, 4, 6, 2, 1, 5, 3, 9, 8, 10, 11)
+"""Character ids in the character select grid, row by row, 4 columns (facts)."""
+GRID_COLUMNS = 4
+MOVE_WAIT = 7
+"""Frames waited after each cursor move in a menu (facts: 7 in the character grid)."""
+N_KARTS = 36
+DEFAULT_SAVE_NAME = "100percent.sav"
+
+
+class StartStateError(EmurlError, RuntimeError):
+    """A start state could not be made: no race in time, the wrong race, no save, a backend without saves."""
+
+
+@dataclass(frozen=True)
+class StartState:
+    """A made start state.
+
+    Attributes:
+        name: the state's name (pass it as ``state=`` to ``emurl.make``).
+        path: the ``.state`` file.
+        sidecar: the JSON file beside it.
+        record: what the sidecar holds.
+    """
+
+    name: str
+    path: Path
+    sidecar: Path
+    record: dict
+
+
+# -- the menu script ------------------------------------------------------------------------
+def kart_position(character: int, kart: int) -> int:
+    """RIGHT presses from the kart menu's first kart to ``kart`` for ``character``.
+
+    Raises:
+        ValueError: character not 0-11 or kart not 0-35.
+    """
+    if character not in CHARACTER_GRID:
+        raise ValueError(f"character must be an id 0-11, got {character!r}")
+    if not (isinstance(kart, int) and 0 <= kart < N_KARTS):
+        raise ValueError(f"kart must be an id 0-{N_KARTS - 1}, got {kart!r}")
+    owner, slot = divmod(kart, 3)
+    n = len(CHARACTER_GRID)
+    return 3 * ((CHARACTER_GRID.index(owner) - CHARACTER_GRID.index(character)) % n) + slot
+
+
+def _moves(index: int) -> list[tuple[str, str | int]]:
+    row, col = divmod(index, GRID_COLUMNS)
+    out: list[tuple[str, str | int]] = []
+    for button, times in (("RIGHT", col), ("DOWN", row)):
+        for _ in range(times):
+            out += [("press", button), ("wait", MOVE_WAIT)]
+    return out
+
+
+def menu_script(course: Course | str, character: int = 0, kart: int = 0) -> list[tuple[str, str | int]]:
+    """The inputs from power-on to the race: a list of ``("wait", frames)`` and ``("press", button)``.
+
+    Raises:
+        UnknownCourseError, ValueError: an unknown course, character or kart.
+    """
+    course = find_course(course)
+    kart_moves = kart_position(character, kart)
+    s: list[tuple[str, str | int]] = [("wait", 360), ("press", "A")]
+    s += [("wait", 110), ("press", "DOWN"), ("press", "A"), ("wait", 45), ("press", "A")]
+    s += [("wait", 45)] + _moves(CHARACTER_GRID.index(character)) + [("press", "A"), ("wait", 30)]
+    for _ in range(kart_moves):
+        s += [("press", "RIGHT"), ("wait", MOVE_WAIT)]
+    s += [("press", "A")]
+    s += [("wait", 160)] + _moves(course.cup) + [("press", "A"), ("wait", 55)]
+    for _ in range(course.slot):
+        s += [("press", "DOWN"), ("wait", MOVE_WAIT)]
+    s += [("press", "A"), ("wait", 15), ("press", "A")]
+    return s
+
+
+def run_script(emulator, script: list[tuple[str, str | int]]) -> int:
+    """Play a :func:`menu_script` on ``emulator``; returns the frames run.
+
+    Raises:
+        StartStateError: the script names a button the emulator does not have.
+    """
+    buttons = list(emulator.buttons)
+    none = np.zeros(len(buttons), np.uint8)
+    frames = 0
+    for kind, arg in script:
+        if kind == "wait":
+            emulator.set_buttons(none, 0)
+            emulator.step(int(arg))
+            frames += int(arg)
+        else:
+            if arg not in buttons:
+                backend = getattr(emulator, "backend", "?")
+                raise StartStateError(f"the {backend} emulator has no button {arg!r} (buttons: {buttons})")
+            pressed = none.copy()
+            pressed[buttons.index(arg)] = 1
+            emulator.set_buttons(pressed, 0)
+            emulator.step(1)
+            emulator.set_buttons(none, 0)
+            frames += 1
+    return frames
+
+
+def wait_for_race(emulator, timeout_frames: int = 1800) -> int:
+    """Step until the race scene runs and the race frame counter reads 1; returns the frames run.
+
+    Raises:
+        StartStateError: not there within ``timeout_frames`` (the message gives the racer
+            pointer, scene state and race frame last seen), or the counter went past 1.
+    """
+    racer, scene, frame = game.variable("racer_pointer"), game.variable("scene_state"), game.variable("race_frame")
+    none = np.zeros(len(emulator.buttons), np.uint8)
+    emulator.set_buttons(none, 0)
+    last = (0, 0, 0)
+    for n in range(timeout_frames + 1):
+        last = (racer.read(emulator), scene.read(emulator), frame.read(emulator))
+        if last[0] and last[1] == 2 and last[2] >= 1:
+            if last[2] != 1:
+                raise StartStateError(
+                    f"the race frame counter jumped to {last[2]} without reading 1; check race_frame "
+                    f"(race_state_t +0x4) in {game.GAME}/data.json"
+                )
+            return n
+        emulator.step(1)
+    raise StartStateError(
+        f"no race after {timeout_frames} frames past the menu inputs: racer pointer {last[0]:#x}, "
+        f"scene state {last[1]} (2 = race), race frame {last[2]}. A menu input missed (a save "
+        f"without every course unlocked, another region's menu timing) or an address is wrong"
+    )
+
+
+def config_problems(emulator, course: Course, character: int, kart: int) -> list[str]:
+    """What the race config holds that was not asked for (empty: all as asked)."""
+    from emurl.games.mkds.courses import UnknownCourseError, course_by_id
+
+    got = {k: int(game.variable(k).read(emulator)) for k in ("course", "character", "kart")}
+    out = []
+    if got["course"] != course.internal_id:
+        try:
+            other = course_by_id(got["course"])
+            desc = f"{other.abbr} ({other.name})"
+        except UnknownCourseError:
+            desc = "no known course"
+        out.append(f"course id {got['course']} ({desc}), expected {course.internal_id} ({course.abbr}, {course.name})")
+    if got["character"] != character:
+        out.append(f"character {got['character']}, expected {character}")
+    if got["kart"] != kart:
+        out.append(f"kart {got['kart']}, expected {kart} (emurl assumes kart id = 3 * owner character + 0..2)")
+    return out
+
+
+# -- files ----------------------------------------------------------------------------------
+def default_save() -> Path | None:
+    """The all-unlocked save emurl uses when none is given: ``100percent.sav`` in the
+    integration folder, else in ``<data dir>/saves/MarioKartDS-NintendoDs/``; None if neither."""
+    for folder in (game.integration().folder, data_dir() / "saves" / game.GAME):
+        p = folder / DEFAULT_SAVE_NAME
+        if p.is_file():
+            return p
+    return None
+
+
+def _resolve_save(save) -> Path:
+    if save is None:
+        found = default_save()
+        if found is None:
+            raise StartStateError(
+                "a save with every course unlocked is needed as the cartridge's backup memory: pass "
+                f"--save PATH (e.g. a {DEFAULT_SAVE_NAME}), or put one at "
+                f"{data_dir() / 'saves' / game.GAME / DEFAULT_SAVE_NAME}"
+            )
+        return found
+    path = Path(save)
+    if not path.is_file():
+        raise StartStateError(f"{path}: no such save file")
+    return path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_screenshot(emulator, path: Path) -> Path | None:
+    """Write the emulator's screen as a PNG (None if that fails: diagnosis must not hide the error)."""
+    try:
+        import imageio.v3 as iio
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        iio.imwrite(path, emulator.screen())
+        return path
+    except Exception:
+        return None
+
+
+def default_name(course: Course, character: int = 0, kart: int = 0) -> str:
+    """``"yf"`` for the default racer (character 0, kart 0), else ``"yf-c3-k10"``."""
+    return course.abbr if (character, kart) == (0, 0) else f"{course.abbr}-c{character}-k{kart}"
+
+
+# -- reaching a race ------------------------------------------------------------------------
+def open_race(
+    rom: str,
+    course: Course | str,
+    character: int = 0,
+    kart: int = 0,
+    backend: str | None = "desmume",
+    save: str | os.PathLike | None = None,
+    timeout_seconds: float = 60.0,
+    screenshot: Callable[[str], Path] | None = None,
+    open_emulator: Callable | None = None,
+):
+    """Open the ROM, load the save, drive the menus and stop at race frame 1.
+
+    Returns:
+        ``(emulator, record)``: the open emulator (the caller closes it) and a dict of
+        what was made (see :func:`make_start_state`'s sidecar).
+
+    Raises:
+        RomCheckError: not a Mario Kart DS ROM (checked before any emulator opens).
+        UnknownCourseError, ValueError: an unknown course, character or kart.
+        StartStateError: no save, a backend without ``load_backup``, no race in time, or
+            the race config differs from what was asked (a screenshot is written to
+            ``screenshot(backend)`` when given).
+        EmulatorError: the backend could not open the ROM.
+    """
+    course = find_course(course)
+    script = menu_script(course, character, kart)
+    info = check_rom(rom)
+    save_path = _resolve_save(save)
+    if open_emulator is None:
+        from emurl.emulators import open_emulator
+    emu = open_emulator(str(rom), "NintendoDs", backend)
+    try:
+        if not callable(getattr(emu, "load_backup", None)):
+            raise StartStateError(
+                f"the {emu.backend} backend can't load a cartridge save (no load_backup); use backend='desmume'"
+            )
+        emu.load_backup(str(save_path))
+        frames = run_script(emu, script)
+        rate = float(getattr(emu, "frame_rate", game.FRAME_RATE))
+        try:
+            frames += wait_for_race(emu, int(timeout_seconds * rate))
+            problems = config_problems(emu, course, character, kart)
+            code = game_code_in_memory(emu)
+            if code != info.game_code:
+                problems.append(f"game code in RAM (0x023FFA8C) reads {code!r}, the ROM header says {info.game_code!r}")
+            if problems:
+                raise StartStateError("the race reached is not the one asked for: " + "; ".join(problems))
+        except StartStateError as exc:
+            shot = write_screenshot(emu, screenshot(emu.backend)) if screenshot is not None else None
+            if shot is not None:
+                raise StartStateError(f"{exc} (screenshot: {shot})") from None
+            raise
+        record = {
+            "game": game.GAME,
+            "backend": emu.backend,
+            "core": getattr(emu, "core", None) or "unknown",
+            "rom_sha1": info.sha1,
+            "game_code": info.game_code,
+            "region": info.region,
+            "course": course.abbr,
+            "course_name": course.name,
+            "course_id": course.internal_id,
+            "course_order": course.order,
+            "character": character,
+            "kart": kart,
+            "race_frame": int(game.variable("race_frame").read(emu)),
+            "frames_from_power_on": frames,
+            "save": save_path.name,
+            "save_sha1": hashlib.sha1(save_path.read_bytes()).hexdigest(),
+        }
+        return emu, record
+    except BaseException:
+        emu.close()
+        raise
+
+
+def make_start_state(
+    rom: str,
+    course: Course | str,
+    character: int = 0,
+    kart: int = 0,
+    backend: str = "desmume",
+    save: str | os.PathLike | None = None,
+    name: str | None = None,
+    timeout_seconds: float = 60.0,
+    folder: str | os.PathLike | None = None,
+    open_emulator: Callable | None = None,
+) -> StartState:
+    """Make a Time Trial start state at race frame 1 and save it for this integration.
+
+    Args:
+        rom: the .nds file (game code AMCE, AMCP or AMCJ).
+        course: abbreviation or name (``"yf"``), or a :class:`Course`.
+        character: character id 0-11 (:data:`CHARACTER_GRID` lists them in menu order).
+        kart: kart id 0-35.
+        backend: ``"desmume"`` (the one that loads saves) or ``"melonds"``.
+        save: a save with every course unlocked, loaded as the cartridge's backup memory
+            (default: :func:`default_save`).
+        name: the state's name (default :func:`default_name`: ``"yf"``, ``"yf-c3-k10"``).
+        timeout_seconds: game time allowed after the menu inputs for the race to start.
+        folder: where to write (default: ``Integration.user_state_dir()``).
+        open_emulator: stand-in for :func:`emurl.emulators.open_emulator` (tests).
+
+    Returns:
+        A :class:`StartState`: ``<folder>/<name>.<backend>.state`` (gzip) and its JSON
+        sidecar (backend, core version, ROM SHA-1, game code, course, character, kart,
+        race frame, frames from power-on, save's SHA-1, emurl version, time).
+
+    Raises:
+        RomCheckError: the ROM's game code is not Mario Kart DS's (before any emulator opens).
+        StartStateError: see :func:`open_race`; on a missed race the screenshot is
+            ``<folder>/<name>.<backend>.failed.png``.
+    """
+    course = find_course(course)
+    backend = backend or "desmume"
+    name = name or default_name(course, character, kart)
+    folder = Path(folder) if folder is not None else game.integration().user_state_dir()
+    emu, record = open_race(
+        rom, course, character, kart, backend, save, timeout_seconds,
+        screenshot=lambda used: folder / f"{name}.{used}.failed.png", open_emulator=open_emulator,
+    )
+    stem = f"{name}.{record['backend']}"
+    try:
+        state = emu.save_state()
+    finally:
+        emu.close()
+    import emurl
+
+    record.update(name=name, emurl_version=emurl.__version__,
+                  created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    path, sidecar = folder / f"{stem}.state", folder / f"{stem}.json"
+    _atomic_write(path, gzip.compress(state))
+    _atomic_write(sidecar, (json.dumps(record, indent=2) + "\n").encode())
+    return StartState(name, path, sidecar, record)
+
+
+__all__ = [
+    "CHARACTER_GRID", "StartState", "StartStateError", "config_problems", "default_name", "default_save",
+    "kart_position", "make_start_state", "menu_script", "open_race", "run_script", "wait_for_race",
+]
