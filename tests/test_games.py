@@ -3,6 +3,7 @@ messages, ROM import and the search path's precedence."""
 
 from __future__ import annotations
 
+import os
 import hashlib
 import json
 import re
@@ -57,7 +58,7 @@ def test_every_stable_retro_integration_loads():
         assert integ.variables or integ.scenario().lua, game
         assert rom_extensions(integ.system), f"{game}: no core for {integ.system}"
         if integ.default_state is not None:
-            assert integ.default_state in integ.states(), game
+            assert any(integ.default_state in integ.states(b) for b in (None, "desmume", "melonds")), game
         integ.scenario()
         for name in integ.scenarios():
             scen = integ.scenario(name)
@@ -442,3 +443,20 @@ def test_game_path_from_environment(user_game, monkeypatch):
 def test_missing_game_path_is_an_error(tmp_path):
     with pytest.raises(IntegrationError, match=re.escape(str(tmp_path / "nope")) + ": game path does not exist"):
         load_integration(GENESIS, game_path=str(tmp_path / "nope"))
+
+
+def test_roms_import_matches_ds_roms_by_game_code(tmp_path):
+    from emurl.games.roms import import_roms
+
+    rom = tmp_path / "my mkds.nds"
+    header = bytearray(0x200)
+    header[0:12] = b"MARIOKARTDS\0"
+    header[0x0C:0x10] = b"AMCP"
+    rom.write_bytes(bytes(header))
+    other = tmp_path / "homebrew.nds"
+    other.write_bytes(bytes(0x200))
+    res = import_roms([str(tmp_path)])
+    assert list(res.imported) == ["MarioKartDS-NintendoDs"]
+    assert res.unmatched == [str(other)]
+    assert load_integration("MarioKartDS-NintendoDs").rom_path() == res.imported["MarioKartDS-NintendoDs"]
+    os.unlink(res.imported["MarioKartDS-NintendoDs"])

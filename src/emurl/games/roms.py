@@ -7,6 +7,7 @@ imported survives reinstalls and upgrades.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -54,6 +55,33 @@ def known_hashes(game_path=None) -> dict[str, str]:
     return out
 
 
+def known_game_codes(game_path=None) -> dict[str, str]:
+    """Nintendo DS game code (4 ASCII characters) → integration name, from the
+    ``"game_codes"`` list of integrations' ``metadata.json`` (for games whose ROM SHA-1s
+    can't be listed, e.g. Mario Kart DS: AMCE, AMCP, AMCJ)."""
+    out: dict[str, str] = {}
+    for name, (folder, _source) in integration_folders(game_path).items():
+        meta = folder / "metadata.json"
+        if not name.endswith("-NintendoDs") or not meta.is_file():
+            continue
+        try:
+            codes = json.loads(meta.read_text()).get("game_codes", [])
+        except (OSError, ValueError):
+            continue
+        for code in codes if isinstance(codes, (list, dict)) else []:
+            out.setdefault(str(code), name)
+    return out
+
+
+def _nds_game_code(path: Path) -> str | None:
+    """The game code at offset 0x0C of a ``.nds`` header, or None."""
+    if path.suffix.lower() != ".nds":
+        return None
+    with open(path, "rb") as f:
+        head = f.read(0x10)
+    return head[0x0C:0x10].decode("ascii", "replace") if len(head) == 0x10 else None
+
+
 @dataclass
 class ImportResult:
     imported: dict[str, str]  # game → destination
@@ -64,7 +92,9 @@ def import_roms(paths, game_path=None, progress=None) -> ImportResult:
     """Find ROMs among ``paths`` (files or folders, searched recursively) and import them.
 
     A file matches an integration when its SHA-1 (for ``.nes``, of the data after the
-    16-byte iNES header, as stable-retro hashes it) is in that integration's ``rom.sha``.
+    16-byte iNES header, as stable-retro hashes it) is in that integration's ``rom.sha``,
+    or, for a ``.nds``, when its header's game code is in an integration's
+    ``metadata.json`` ``"game_codes"`` (:func:`known_game_codes`).
     Matches are copied atomically to ``<data dir>/roms/<Game>-<System>/rom.<ext>``.
 
     Raises:
@@ -79,6 +109,7 @@ def import_roms(paths, game_path=None, progress=None) -> ImportResult:
         else:
             files.append(p)
     hashes = known_hashes(game_path)
+    codes = known_game_codes(game_path)
     folders = integration_folders(game_path)
     imported: dict[str, str] = {}
     unmatched: list[str] = []
@@ -91,6 +122,10 @@ def import_roms(paths, game_path=None, progress=None) -> ImportResult:
             if sha in hashes:
                 match = (hashes[sha], payload)
                 break
+        if match is None and codes:
+            code = _nds_game_code(f)
+            if code in codes:
+                match = (codes[code], f.read_bytes())
         if match is None:
             unmatched.append(str(f))
             continue
