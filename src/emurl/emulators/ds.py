@@ -113,6 +113,37 @@ def _check_main_ram(address: int, size: int, backend: str) -> None:
         )
 
 
+def _crc16_modbus(data: bytes) -> int:
+    crc = 0xFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def check_nds_header(path: str) -> None:
+    """Check that ``path`` starts with a Nintendo DS cartridge header whose CRC-16 is right.
+
+    The header CRC (offset 0x15E, CRC-16/MODBUS over bytes 0x000-0x15D) is checked by
+    the DS itself; both emulators would otherwise "run" any file. Source:
+    ``../shared/facts/nintendo-ds-homebrew.md`` (GBATEK).
+
+    Raises:
+        EmulatorError: the file is too short or its header CRC is wrong.
+    """
+    with open(path, "rb") as f:
+        head = f.read(0x200)
+    if len(head) < 0x200:
+        raise EmulatorError(f"{path}: not a Nintendo DS ROM ({len(head)} bytes; a DS ROM starts with a 512-byte header)")
+    want = int.from_bytes(head[0x15E:0x160], "little")
+    got = _crc16_modbus(head[:0x15E])
+    if want != got:
+        raise EmulatorError(
+            f"{path}: not a Nintendo DS ROM: header CRC-16 at 0x15E is {want:#06x}, the header's bytes give {got:#06x}"
+        )
+
+
 # -- DeSmuME ---------------------------------------------------------------------------
 _DESMUME = None  # the process's one DeSmuME: a second DeSmuME() crashes the process
 
@@ -161,6 +192,7 @@ class DesmumeBackend:
     def __init__(self, rom_path: str):
         if not os.path.isfile(rom_path):
             raise EmulatorError(f"{rom_path}: no such ROM file")
+        check_nds_header(rom_path)
         claim_process_slot(self.backend, self)
         try:
             self._emu = _desmume_instance()
@@ -263,6 +295,11 @@ class DesmumeBackend:
         return data
 
     def load_state(self, state: bytes) -> None:
+        if not state.startswith(b"DeSmuME SState"):
+            raise EmulatorError(
+                f"{self.rom_path}: DeSmuME refused the savestate ({len(state)} bytes): it is not a "
+                f"DeSmuME savestate (starts {bytes(state[:4])!r}; melonDS's start b'MELN')"
+            )
         if state is not self._loaded:  # resets reload one state: write its file once
             with open(self._state_file, "wb") as f:
                 f.write(state)
@@ -341,6 +378,8 @@ class MelonDSBackend(RetroBackend):
     def __init__(self, rom_path: str):
         if os.path.splitext(str(rom_path))[1].lower() != ".nds":
             raise EmulatorError(f"{rom_path}: the melonds backend runs .nds ROMs")
+        if os.path.isfile(rom_path):
+            check_nds_header(str(rom_path))
         super().__init__(str(rom_path))
         self.buttons = list(DS_BUTTONS)
         self.default_actions = DEFAULT_ACTIONS
@@ -394,6 +433,15 @@ class MelonDSBackend(RetroBackend):
     def read_bytes(self, address: int, size: int) -> bytes:
         _check_main_ram(address, size, self.backend)
         return super().read_bytes(address - self._base, size)
+
+    def load_state(self, state: bytes) -> None:
+        # melonDS's core accepts any bytes (and then runs garbage): check the magic first.
+        if not state.startswith(b"MELN"):
+            raise EmulatorError(
+                f"{self.rom_path}: melonDS refused the savestate ({len(state)} bytes): it is not a "
+                f"melonDS savestate (starts {bytes(state[:4])!r}; DeSmuME's start b'DeSm')"
+            )
+        super().load_state(state)
 
     def load_backup(self, path: str) -> None:
         raise EmulatorError(

@@ -1,0 +1,294 @@
+"""Nintendo DS: the desmume and melonds backends on MiniKart, our own DS racing game.
+
+Everything here runs real emulators on the ROM built from ``homebrew/minikart``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import emurl
+from emurl.emulators import open_emulator
+from emurl.errors import EmulatorError, UnknownStateError
+from emurl.games import load_integration
+from emurl.games.start_states import StartStateError, load_scripts, run_script
+
+GAME = "MiniKart-NintendoDs"
+BACKENDS = ["desmume", "melonds"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def integ():
+    return load_integration(GAME)
+
+
+def _drive(emu, integ, frames: int, pattern) -> list[tuple]:
+    """Run ``frames`` frames with buttons from ``pattern(frame)``; the variables each frame."""
+    names = ["race_frame", "x", "y", "speed", "angle", "lap", "checkpoint", "race_progress", "floor"]
+    vs = [integ.variables[n] for n in names]
+    out = []
+    buttons = list(emu.buttons)
+    for f in range(frames):
+        m = np.zeros(len(buttons), np.uint8)
+        for b in pattern(f):
+            m[buttons.index(b)] = 1
+        emu.set_buttons(m)
+        emu.step()
+        out.append(tuple(v.read(emu) for v in vs))
+    return out
+
+
+def _steer(f):
+    # Full throttle, a steering pattern that changes every 40 frames.
+    return ["A"] + ([["LEFT"], [], ["RIGHT"], []][(f // 40) % 4])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_menu_script_reaches_the_race_from_power_on(integ, backend):
+    scripts = load_scripts(integ)
+    assert {"Track0", "Track1"} <= set(scripts)
+    for track, name in enumerate(["Track0", "Track1"]):
+        emu = open_emulator(integ.require_rom(), integ.system, backend)
+        try:
+            v = integ.variables
+            assert v["scene"].read(emu) == 0 and emu.read(0x02100000, "<u4") == 0  # title: no race loaded
+            run_script(emu, scripts[name], v)
+            assert v["race_frame"].read(emu) == 1
+            assert v["scene"].read(emu) == 2 and v["track"].read(emu) == track
+            assert emu.read(0x02100000, "<u4") != 0 and emu.read(0x02100004, "<u4") != 0
+            assert v["lap"].read(emu) == 0 and v["race_progress"].read(emu) == pytest.approx(0.0, abs=0.05)
+        finally:
+            emu.close()
+
+
+def test_both_backends_give_the_same_trajectory_from_power_on(integ):
+    script = load_scripts(integ)["Track0"]
+    runs = {}
+    for backend in BACKENDS:
+        emu = open_emulator(integ.require_rom(), integ.system, backend)
+        try:
+            run_script(emu, script, integ.variables)
+            runs[backend] = _drive(emu, integ, 600, _steer)
+        finally:
+            emu.close()
+    a, b = runs["desmume"], runs["melonds"]
+    assert a == b
+    assert a[-1][7] > 0.05  # the kart made real progress: the comparison is not of a parked kart
+    assert len({r[4] for r in a}) > 10  # and it steered
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_determinism_and_savestate_round_trip(integ, backend):
+    env = emurl.make(GAME, backend=backend, frame_skip=4)
+    try:
+        actions = [1, 1, 2, 1, 3, 3, 1, 0, 2, 2] * 8
+
+        def rollout():
+            env.reset(seed=0)
+            out = []
+            for a in actions:
+                obs, r, term, trunc, info = env.step(a)
+                out.append((obs.copy(), r, info["race_progress"], info["x"], info["y"]))
+            return out
+
+        first, second = rollout(), rollout()
+        for (o1, *rest1), (o2, *rest2) in zip(first, second):
+            assert np.array_equal(o1, o2) and rest1 == rest2
+        assert first[-1][2] > first[0][2]  # progress grew
+
+        env.reset(seed=0)
+        for a in actions[:20]:
+            env.step(a)
+        state = env.unwrapped.get_state()
+        after = [env.step(a) for a in actions[20:40]]
+        env.unwrapped.set_state(state)
+        again = [env.step(a) for a in actions[20:40]]
+        for (o1, r1, *_ , i1), (o2, r2, *_, i2) in zip(after, again):
+            assert np.array_equal(o1, o2) and r1 == r2 and i1 == i2
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gymnasium_and_sb3_check_env(backend):
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = emurl.make(GAME, backend=backend, max_episode_steps=50)
+    try:
+        check_env(env.unwrapped, skip_render_check=False)
+        sb3_check_env(env, warn=True)
+    finally:
+        env.close()
+    env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False, max_episode_steps=50)
+    try:
+        assert env.observation_space.shape == (4, 84, 84)
+        sb3_check_env(env, warn=True)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pointer_chain_and_fx32_variables(integ, backend):
+    env = emurl.make(GAME, backend=backend)
+    try:
+        env.reset(seed=0)
+        for _ in range(30):
+            _, _, _, _, info = env.step(1)  # A: accelerate
+        emu = env.unwrapped.emulator
+        driver = emu.read(0x02100000, "<u4")
+        status = emu.read(0x02100004, "<u4")
+        assert 0x02000000 <= driver < 0x02400000 and 0x02000000 <= status < 0x02400000
+        assert info["x"] == emu.read(driver + 0x00, "<i4") / 4096
+        assert info["speed"] == emu.read(driver + 0x08, "<i4") / 4096 > 0
+        assert info["race_progress"] == emu.read(status + 0x08, "<i4") / 4096
+        assert info["x"] != int(info["x"]) or info["y"] != int(info["y"])  # fx32 fractions survive
+    finally:
+        env.close()
+    # The structs are not at fixed places: Track1's driver is elsewhere.
+    env = emurl.make(GAME, backend=backend, state="Track1")
+    try:
+        env.reset(seed=0)
+        assert env.unwrapped.emulator.read(0x02100000, "<u4") != driver
+        assert env.unwrapped.emulator.read(0x02100010, "<u4") == 1
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_top_screen_crop_shows_the_kart_in_84x84(backend):
+    env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False,
+                     pipeline_kwargs=dict(frame_stack=1))
+    try:
+        env.reset(seed=0)
+        base = env.unwrapped
+        assert base.screens == "top"
+        frames, positions = [], []
+        # The track is drawn during the countdown and "GO!" shows until race frame 150:
+        # look after that (40 steps = 160 frames), then 30 steps later.
+        for n in (40, 30):
+            for _ in range(n):
+                obs, _, _, _, info = env.step(1)
+            frames.append(np.asarray(obs).reshape(-1, 84, 84)[-1].astype(int))
+            positions.append((info["x"], info["y"]))
+        assert np.hypot(positions[1][0] - positions[0][0], positions[1][1] - positions[0][1]) > 20
+        # Where the kart is now, the frame changed; where it is not (far corners), it did not.
+        diff = np.abs(frames[1] - frames[0])
+        for (x, y) in positions:
+            cx, cy = int(x * 84 / 256), int(y * 84 / 192)
+            assert diff[max(cy - 2, 0):cy + 3, max(cx - 2, 0):cx + 3].max() > 20, (x, y)
+        moved = diff > 20
+        assert moved.sum() < 84 * 84 * 0.05  # only the kart's neighbourhood
+    finally:
+        env.close()
+
+
+def test_reward_progress_and_finish_logic(integ):
+    scen = integ.scenario()
+    race = scen.load_python()
+    v = dict(race_progress=0.0, race_time=0, speed=0.0, floor=0, finished=0)
+    race.reset(v)
+    assert race.reward(dict(v, race_progress=0.01, speed=2.0, race_time=4)) == pytest.approx(50 * 0.01 + 0.02)
+    assert race.reward(dict(v, race_progress=0.01, floor=3, race_time=8)) == pytest.approx(-0.1)
+    assert race.reward(dict(v, race_progress=0.5, race_time=12)) == 1.0  # clipped
+    assert not race.terminated(dict(v, race_progress=2.9, race_time=12))
+    assert race.terminated(dict(v, race_progress=3.0, race_time=16))
+    race.reset(v)
+    race.reward(dict(v, race_progress=0.1, race_time=60))
+    race.reward(dict(v, race_progress=0.1, race_time=60 + 4 * 60))
+    assert not race.terminated(dict(v, race_progress=0.1))
+    race.reward(dict(v, race_progress=0.09, race_time=60 + 6 * 60))
+    assert race.stuck and race.terminated(dict(v, race_progress=0.09))
+
+
+def test_backend_errors(integ, tmp_path):
+    rom = integ.require_rom()
+    emu = open_emulator(rom, integ.system, "desmume")
+    try:
+        with pytest.raises(EmulatorError, match="already open"):
+            open_emulator(rom, integ.system, "desmume")
+        with pytest.raises(EmulatorError, match="outside DS main RAM"):
+            emu.read(0x01000000, "<u4")
+    finally:
+        emu.close()
+    emu = open_emulator(rom, integ.system, "melonds")
+    try:
+        with pytest.raises(EmulatorError, match="can't touch"):
+            emu.set_touch(10, 10, True)
+        with pytest.raises(EmulatorError, match="load a cartridge save"):
+            emu.load_backup(str(tmp_path / "x.sav"))
+    finally:
+        emu.close()
+    with pytest.raises(ValueError, match="one screen at a time"):
+        emurl.make(GAME, backend="melonds", screens="both")
+    with pytest.raises(ValueError, match="Nintendo DS"):
+        emurl.make("Airstriker-Genesis", screens="top")
+    bad = tmp_path / "bad.nds"
+    bad.write_bytes(b"\0" * 1024)
+    for backend in BACKENDS:
+        with pytest.raises(EmulatorError, match="bad.nds: not a Nintendo DS ROM"):
+            open_emulator(str(bad), "NintendoDs", backend)
+
+
+def test_states_are_per_backend(integ, tmp_path):
+    assert {"Track0", "Track1"} <= set(integ.states("desmume")) and {"Track0", "Track1"} <= set(integ.states("melonds"))
+    assert {"Track0.desmume", "Track0.melonds"} <= set(integ.states())
+    desmume_state = integ.load_state_bytes("Track0", "desmume")
+    emu = open_emulator(integ.require_rom(), integ.system, "melonds")
+    try:
+        with pytest.raises(EmulatorError, match="refused"):
+            emu.load_state(desmume_state)
+    finally:
+        emu.close()
+    import json
+
+    stamp = json.loads((integ.folder / "Track0.desmume.json").read_text())
+    assert stamp["backend"] == "desmume" and stamp["rom_sha1"] == hashlib.sha1(Path(integ.require_rom()).read_bytes()).hexdigest()
+    assert stamp["core"].startswith("DeSmuME")
+
+
+def test_touch_action_on_desmume():
+    env = emurl.make(GAME, touch=True, max_episode_steps=20)
+    try:
+        assert isinstance(env.action_space, gym.spaces.Dict)
+        env.reset(seed=0)
+        obs, r, term, trunc, info = env.step({"buttons": 1, "touch": np.array([100, 50, 1], np.int16)})
+        assert obs.shape == (192, 256, 3)
+        from gymnasium.utils.env_checker import check_env
+
+        check_env(env.unwrapped)
+    finally:
+        env.close()
+
+
+def test_script_errors(integ):
+    emu = open_emulator(integ.require_rom(), integ.system, "desmume")
+    try:
+        with pytest.raises(StartStateError, match="unknown button 'Z'"):
+            run_script(emu, [{"press": ["Z"]}], integ.variables)
+        with pytest.raises(StartStateError, match="not reached within 5 frames"):
+            run_script(emu, [{"until": {"race_frame": 1}, "timeout": 5}], integ.variables)
+    finally:
+        emu.close()
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc (apt install gcc-arm-none-eabi)")
+def test_rom_rebuilds_to_the_committed_sha1(tmp_path):
+    build = tmp_path / "build"
+    env = dict(os.environ, BUILD_DIR=str(build), NO_INSTALL="1", PYTHON=sys.executable)
+    res = subprocess.run(["sh", str(REPO / "homebrew" / "minikart" / "build.sh")], env=env, check=True,
+                         capture_output=True, text=True)
+    built = hashlib.sha1((build / "minikart.nds").read_bytes()).hexdigest()
+    committed = REPO / "src" / "emurl" / "games" / "data" / GAME / "rom.nds"
+    assert res.stdout.strip() == built == hashlib.sha1(committed.read_bytes()).hexdigest()
+    assert built in (committed.parent / "rom.sha").read_text()
