@@ -144,6 +144,37 @@ def check_nds_header(path: str) -> None:
         )
 
 
+class _quiet:
+    """Send the C library's stdout to /dev/null for a while: libdesmume prints a banner on
+    open and a paragraph on every savestate load, which would flood a training log.
+    ``EMURL_DEBUG_DESMUME=1`` keeps it."""
+
+    _libc = None
+
+    def __enter__(self):
+        self.saved = None
+        if os.environ.get("EMURL_DEBUG_DESMUME"):
+            return self
+        try:
+            if _quiet._libc is None:
+                _quiet._libc = ctypes.CDLL(None)
+            _quiet._libc.fflush(None)
+            self.saved = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+        except OSError:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            _quiet._libc.fflush(None)
+            os.dup2(self.saved, 1)
+            os.close(self.saved)
+        return False
+
+
 # -- DeSmuME ---------------------------------------------------------------------------
 _DESMUME = None  # the process's one DeSmuME: a second DeSmuME() crashes the process
 
@@ -157,7 +188,8 @@ def _desmume_instance():
             from desmume.emulator import DeSmuME
         except ImportError as exc:
             raise EmulatorError(f"the desmume backend needs py-desmume (pip install py-desmume): {exc}") from None
-        _DESMUME = DeSmuME()
+        with _quiet():
+            _DESMUME = DeSmuME()
     return _DESMUME
 
 
@@ -197,7 +229,8 @@ class DesmumeBackend:
         try:
             self._emu = _desmume_instance()
             try:
-                self._emu.open(str(rom_path))
+                with _quiet():
+                    self._emu.open(str(rom_path))
             except RuntimeError as exc:
                 raise EmulatorError(f"{rom_path}: DeSmuME could not open it ({exc}); is it a .nds ROM?") from None
         except BaseException:
@@ -287,7 +320,9 @@ class DesmumeBackend:
     # -- state ---------------------------------------------------------------------
     def save_state(self) -> bytes:
         path = os.path.join(self._tmp, "save.dst")
-        if not self._lib.desmume_savestate_save(path.encode()):
+        with _quiet():
+            ok = self._lib.desmume_savestate_save(path.encode())
+        if not ok:
             raise EmulatorError(f"{self.rom_path}: DeSmuME could not save a state")
         with open(path, "rb") as f:
             data = f.read()
@@ -304,7 +339,9 @@ class DesmumeBackend:
             with open(self._state_file, "wb") as f:
                 f.write(state)
             self._loaded = state
-        if not self._lib.desmume_savestate_load(self._state_file.encode()):
+        with _quiet():
+            ok = self._lib.desmume_savestate_load(self._state_file.encode())
+        if not ok:
             self._loaded = None
             raise EmulatorError(
                 f"{self.rom_path}: DeSmuME refused the savestate ({len(state)} bytes): "
@@ -380,7 +417,8 @@ class MelonDSBackend(RetroBackend):
             raise EmulatorError(f"{rom_path}: the melonds backend runs .nds ROMs")
         if os.path.isfile(rom_path):
             check_nds_header(str(rom_path))
-        super().__init__(str(rom_path))
+        with _quiet():  # melonDS prints its protection-unit and JIT setup
+            super().__init__(str(rom_path))
         self.buttons = list(DS_BUTTONS)
         self.default_actions = DEFAULT_ACTIONS
         self.frame_rate = FRAME_RATE
@@ -441,7 +479,8 @@ class MelonDSBackend(RetroBackend):
                 f"{self.rom_path}: melonDS refused the savestate ({len(state)} bytes): it is not a "
                 f"melonDS savestate (starts {bytes(state[:4])!r}; DeSmuME's start b'DeSm')"
             )
-        super().load_state(state)
+        with _quiet():
+            super().load_state(state)
 
     def load_backup(self, path: str) -> None:
         raise EmulatorError(
