@@ -490,6 +490,48 @@ static PyObject *gray_resize_area(PyObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(rgb555_to_rgb_doc,
+"rgb555_to_rgb(src, dst)\n\n"
+"Expand 15-bit pixels (uint16: red in bits 0-4, green 5-9, blue 10-14, as the DS and\n"
+"DeSmuME's display buffer hold them) to RGB888 (each channel << 3). src: a buffer of N\n"
+"uint16; dst: a writable buffer of 3N uint8.");
+
+static PyObject *rgb555_to_rgb(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "rgb555_to_rgb(src, dst) takes 2 arguments");
+        return NULL;
+    }
+    Py_buffer sv, dv;
+    if (PyObject_GetBuffer(args[0], &sv, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[1], &dv, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&sv);
+        return NULL;
+    }
+    Py_ssize_t n = sv.len / 2;
+    if (dv.len != 3 * n) {
+        PyBuffer_Release(&sv);
+        PyBuffer_Release(&dv);
+        PyErr_SetString(PyExc_ValueError, "rgb555_to_rgb: dst must hold 3 bytes per src pixel");
+        return NULL;
+    }
+    const uint16_t *s = (const uint16_t *)sv.buf;
+    uint8_t *d = (uint8_t *)dv.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint16_t v = s[i];
+        d[3 * i] = (uint8_t)((v & 31) << 3);
+        d[3 * i + 1] = (uint8_t)(((v >> 5) & 31) << 3);
+        d[3 * i + 2] = (uint8_t)(((v >> 10) & 31) << 3);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&sv);
+    PyBuffer_Release(&dv);
+    Py_RETURN_NONE;
+}
+
 static PyObject *set_isa(PyObject *self, PyObject *arg)
 {
     (void)self;
@@ -521,6 +563,7 @@ static PyObject *get_isa(PyObject *self, PyObject *unused)
 
 static PyMethodDef methods[] = {
     {"gray_resize_area", (PyCFunction)(void (*)(void))gray_resize_area, METH_FASTCALL, gray_resize_area_doc},
+    {"rgb555_to_rgb", (PyCFunction)(void (*)(void))rgb555_to_rgb, METH_FASTCALL, rgb555_to_rgb_doc},
     {"isa", get_isa, METH_NOARGS, "The kernels in use: 'avx2' or 'generic'."},
     {"set_isa", set_isa, METH_O, "Pick the kernels ('avx2' or 'generic'), for tests and benchmarks."},
     {NULL, NULL, 0, NULL},

@@ -106,6 +106,7 @@ def _eval(args) -> int:
     print(
         f"return {res['mean_return']:.2f} ± {res['std_return']:.2f}, "
         f"length {res['mean_length']:.1f} ± {res['std_length']:.1f} over {res['episodes']} episodes"
+        + (f", success {sum(res['successes'])}/{res['episodes']}" if "successes" in res else "")
     )
     return 0
 

@@ -249,6 +249,15 @@ class DesmumeBackend:
         self._skip = lib.desmume_skip_next_frame
         self._rgbx = ctypes.create_string_buffer(SCREEN_W * SCREEN_H * 2 * 4)
         self._draw = lib.desmume_draw_raw_as_rgbx
+        try:  # the display buffer itself, RGB555, expanded by our C kernel (5x faster)
+            from emurl import _fastops
+
+            lib.desmume_draw_raw.restype = ctypes.c_void_p
+            self._raw = lib.desmume_draw_raw
+            self._expand = _fastops.rgb555_to_rgb
+            self._raw_type = ctypes.c_uint16 * (2 * SCREEN_H * SCREEN_W)
+        except (ImportError, AttributeError):
+            self._raw = None
         self._tmp = tempfile.mkdtemp(prefix="emurl-desmume-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         self._state_file = os.path.join(self._tmp, "state.dst")
         self._loaded: bytes | None = None  # the state bytes whose file is in _state_file
@@ -284,6 +293,10 @@ class DesmumeBackend:
 
     def screen(self) -> np.ndarray:
         """Both screens stacked, uint8 (384, 256, 3) RGB (libdesmume's "rgbx" is B, G, R, X)."""
+        if self._raw is not None:
+            out = np.empty((2 * SCREEN_H, SCREEN_W, 3), np.uint8)
+            self._expand(self._raw_type.from_address(self._raw()), out)
+            return out
         self._draw(ctypes.cast(self._rgbx, ctypes.c_char_p))
         img = np.frombuffer(self._rgbx, np.uint8).reshape(2 * SCREEN_H, SCREEN_W, 4)
         return np.ascontiguousarray(img[:, :, 2::-1])

@@ -175,10 +175,14 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
     With ``video_path``, the first episode's full screens are written there as an mp4
     (atomically); the frame rate is the game's divided by the frame skip, so it plays at
     the game's speed.
+
+    When the scenario puts a boolean ``"success"`` in the step info (MiniKart: the race
+    was finished), the result also holds ``successes`` (the last step's value per
+    episode) and ``success_rate``.
     """
     import imageio.v2 as imageio
 
-    returns, lengths = [], []
+    returns, lengths, successes = [], [], []
     writer = None
     tmp_video = None
     if video_path is not None:
@@ -210,6 +214,8 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
                 os.replace(tmp_video, video_path)
             returns.append(ret)
             lengths.append(length)
+            if "success" in info:
+                successes.append(bool(info["success"]))
             if progress:
                 progress(ep, ret, length)
     finally:
@@ -217,7 +223,7 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
             writer.close()
         if tmp_video is not None and tmp_video.exists():
             tmp_video.unlink()
-    return {
+    out = {
         "episodes": episodes,
         "mean_return": float(np.mean(returns)),
         "std_return": float(np.std(returns)),
@@ -226,6 +232,10 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
         "returns": returns,
         "lengths": lengths,
     }
+    if len(successes) == episodes:
+        out["successes"] = successes
+        out["success_rate"] = float(np.mean(successes))
+    return out
 
 
 def _callbacks(cfg: TrainConfig, run_dir: Path):
@@ -265,6 +275,8 @@ def _callbacks(cfg: TrainConfig, run_dir: Path):
             res = run_episodes(self.model, self.eval_env, cfg.eval_episodes, cfg.eval_deterministic, video)
             self.logger.record("eval/mean_return", res["mean_return"])
             self.logger.record("eval/mean_length", res["mean_length"])
+            if "success_rate" in res:
+                self.logger.record("eval/success_rate", res["success_rate"])
             line = {"steps": n, "time": time.time(), **res}
             with open(run_dir / "evaluations.jsonl", "a") as f:
                 f.write(json.dumps(line) + "\n")

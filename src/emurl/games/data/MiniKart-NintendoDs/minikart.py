@@ -63,6 +63,7 @@ class Race:
             "offroad": int(v["floor"]) == 3,
             "stuck": self.stuck,
             "race_finished": self.finished(v),
+            "success": self.finished(v),  # emurl eval reports the success rate
         }
 
 
