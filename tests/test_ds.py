@@ -292,3 +292,22 @@ def test_rom_rebuilds_to_the_committed_sha1(tmp_path):
     committed = REPO / "src" / "emurl" / "games" / "data" / GAME / "rom.nds"
     assert res.stdout.strip() == built == hashlib.sha1(committed.read_bytes()).hexdigest()
     assert built in (committed.parent / "rom.sha").read_text()
+
+
+def test_desmume_screen_kernel_matches_libdesmume():
+    env = emurl.make(GAME)
+    try:
+        env.reset(seed=0)
+        for _ in range(40):
+            env.step(1)
+        emu = env.unwrapped.emulator
+        fast = emu.screen()
+        raw, emu._raw = emu._raw, None  # libdesmume's own (B, G, R, X) conversion
+        try:
+            slow = emu.screen()
+        finally:
+            emu._raw = raw
+        assert fast.shape == (384, 256, 3) and np.array_equal(fast, slow)
+        assert len(np.unique(fast[:192].reshape(-1, 3), axis=0)) > 5  # a real picture
+    finally:
+        env.close()
