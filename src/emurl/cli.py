@@ -1,4 +1,4 @@
-"""``emurl <verb>``: games, roms, train, eval, bench, replay, mkds."""
+"""``emurl <verb>``: games, roms, train, eval, bench, replay, mkds, play, dataset, bc."""
 
 from __future__ import annotations
 
@@ -174,11 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_bench)
 
-    from emurl import cli_movies
+    from emurl import cli_learn, cli_movies
     from emurl.games.mkds import cli as mkds_cli
 
     mkds_cli.register(sub)  # before cli_movies: it adds `ghosts` to the same `mkds` verb
     cli_movies.register(sub)
+    cli_learn.register(sub)  # play, dataset record, bc
     return parser
 
 

@@ -1,0 +1,159 @@
+"""``emurl play``, ``emurl dataset record|info`` and ``emurl bc``: the verbs of learning from people.
+
+``register(subparsers)`` adds them to the main parser (``emurl.cli.build_parser``).
+Handlers return an exit code; errors are :class:`~emurl.errors.EmurlError` subclasses
+(or FileNotFoundError / FileExistsError), which ``emurl.cli.main`` prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from emurl.errors import EmurlError
+
+
+def _state_arg(value: str | None) -> str | None:
+    if value is None:
+        return "default"
+    return None if value.lower() in ("none", "power-on", "poweron") else value
+
+
+def _play(args) -> int:
+    from emurl.play import format_keymap, play
+
+    if args.keys:
+        from emurl.emulators import DEFAULT_BACKEND
+        from emurl.games import load_integration
+
+        integ = load_integration(args.game, args.game_path)
+        buttons = _pad_buttons(integ.system)
+        backend = args.backend or DEFAULT_BACKEND.get(integ.system, "retro")
+        print(format_keymap(integ.system, buttons, touch=integ.system == "NintendoDs" and backend == "desmume"))
+        return 0
+    res = play(args.game, state=_state_arg(args.state), record=args.record, backend=args.backend, scale=args.scale,
+               fast=args.fast, game_path=args.game_path, slot=args.slot, max_frames=args.max_frames)
+    print(f"played {res.frames} frames" + (f"; movie: {res.movie_path}" if res.movie_path else ""))
+    return 0
+
+
+def _pad_buttons(system: str) -> list:
+    """The pad's buttons of ``system`` without opening an emulator (stable-retro's core description)."""
+    if system == "NintendoDs":
+        from emurl.emulators.ds import DS_BUTTONS
+
+        return list(DS_BUTTONS)
+    from emurl.emulators.retro import core_info
+
+    return list(core_info(system)["buttons"])
+
+
+def _dataset_record(args) -> int:
+    from emurl.datasets import record_dataset, summary
+
+    meta = record_dataset(
+        args.movies, args.out, num_proc=args.num_proc, action_set=args.action_set, frame_skip=args.frame_skip,
+        pipeline=args.pipeline, backend=args.backend, config=args.config, game_path=args.game_path,
+        progress=not args.no_progress, compress=not args.no_compress,
+    )
+    print(summary(meta))
+    print(f"dataset: {args.out} ({meta['seconds']:.1f} s)")
+    return 0
+
+
+def _dataset_info(args) -> int:
+    from emurl.datasets import load_dataset, summary
+
+    ds = load_dataset(args.dataset)
+    print(summary(ds.meta))
+    for m in ds.meta["movies"]:
+        print(f"  {m['path']}: {m['steps']} steps, {m['unmatched_frames']} unmatched frames, "
+              f"{m['mixed_steps']} mixed steps{', terminated' if m['terminated'] else ''}")
+    return 0
+
+
+def _bc(args) -> int:
+    from emurl.bc import behaviour_clone
+
+    if args.recurrent:
+        raise EmurlError("--recurrent: not available: emurl train has no recurrent PPO to continue a "
+                         "CnnLstmPolicy checkpoint with; clone the feed-forward policy")
+    overrides = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise EmurlError(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key] = value
+    res = behaviour_clone(
+        args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        val_fraction=args.val_fraction, value_coef=args.value_coef, seed=args.seed,
+        config=args.config,
+        overrides=overrides, progress=not args.no_progress,
+    )
+    if res.run_dir is not None:
+        print(f"run folder: {res.run_dir}")
+        print(f"continue with PPO: emurl train --config {res.run_dir / 'config.yaml'} --init-from {res.checkpoint}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``play``, ``dataset`` (``record``, ``info``) and ``bc`` to an argparse
+    sub-parser collection (``parser.add_subparsers()``'s result)."""
+    p = subparsers.add_parser("play", help="play a game in a window; record an input movie; save/load states")
+    p.add_argument("game", help="integration name, e.g. Airstriker-Genesis")
+    p.add_argument("--state", default=None, help="start state (default: the game's; 'none': power-on)")
+    p.add_argument("--record", metavar="FILE", help="write the inputs to this movie (.emv, .bk2 or .dsm)")
+    p.add_argument("--backend", default=None, help="emulator backend (retro; desmume or melonds for DS games)")
+    p.add_argument("--scale", type=int, default=2, help="window scale (integer, default 2)")
+    p.add_argument("--fast", action="store_true", help="don't throttle to the game's frame rate")
+    p.add_argument("--slot", default="quicksave", help="state name F5 saves and F7 loads (default quicksave)")
+    p.add_argument("--keys", action="store_true", help="print the key map and exit (F1 shows it while playing)")
+    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    p.add_argument("--game-path", help="extra integration folders")
+    p.set_defaults(func=_play)
+
+    ds = subparsers.add_parser("dataset", help="datasets of (observation, action) steps from input movies")
+    dsub = ds.add_subparsers(dest="dataset_verb", required=True)
+    p = dsub.add_parser("record", help="replay movies through an env pipeline into a dataset folder")
+    p.add_argument("movies", nargs="+", help="movie files (.emv, .bk2, .dsm) or folders of them, of one game")
+    p.add_argument("--out", required=True, metavar="DIR", help="the dataset folder to create (must not exist)")
+    p.add_argument("--num-proc", type=int, default=1, help="worker processes, one emulator each (default 1)")
+    p.add_argument("--action-set", default=None, help="discrete or a named action set (default: the config's)")
+    p.add_argument("--frame-skip", type=int, default=None, help="frames per agent step (default: the config's, 4)")
+    p.add_argument("--pipeline", default="atari", choices=["atari", "none"],
+                   help="atari: 84x84 gray, 4-frame stack (what emurl train sees); none: the screens")
+    p.add_argument("--backend", default=None, help="emulator backend (default: each movie's)")
+    p.add_argument("--config", help="training config YAML for the env settings (default: the game's preset)")
+    p.add_argument("--game-path", help="extra integration folders")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-compress", action="store_true", help="store data.npz uncompressed (faster, ~20x larger)")
+    p.set_defaults(func=_dataset_record)
+    p = dsub.add_parser("info", help="what a dataset folder holds")
+    p.add_argument("dataset", help="dataset folder")
+    p.set_defaults(func=_dataset_info)
+
+    p = subparsers.add_parser("bc", help="behaviour cloning: train emurl train's PPO policy on a dataset")
+    p.add_argument("dataset", help="dataset folder (emurl dataset record)")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--out", metavar="RUN_DIR_OR_ZIP", help="run folder to create, or a .zip for the checkpoint "
+                                                           "alone (default runs/<game>__bc__<seed>__<time>)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam step size")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="end of each episode held out (0-1)")
+    p.add_argument("--value-coef", type=float, default=0.5, help="weight of the value head's fit to returns")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", help="training config YAML (gamma, precision for PPO, ...) applied before the dataset's")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any training setting, repeatable")
+    p.add_argument("--recurrent", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_bc)
+
+
+def _main(argv=None) -> int:  # pragma: no cover - for running this module alone
+    parser = argparse.ArgumentParser(prog="emurl")
+    register(parser.add_subparsers(dest="verb", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(_main())
