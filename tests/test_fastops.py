@@ -252,3 +252,33 @@ def test_atari_pipeline_uses_it():
     check_close(obs[-1], reference(env.unwrapped.last, (84, 84)))
     rgb = atari_pipeline(ScreenEnv(), grayscale=False)
     assert rgb.observation_space.shape == (4, 84, 84, 3)
+
+
+def test_bf16_policy_has_the_nature_heads_of_the_fp32_policy():
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.envs import IdentityEnv  # noqa: F401  (SB3 present)
+
+    from emurl.train.policies import BF16NatureCNN
+
+    class Pixels(gym.Env):
+        observation_space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+        action_space = gym.spaces.Discrete(4)
+
+        def reset(self, *, seed=None, options=None):
+            return self.observation_space.sample(), {}
+
+        def step(self, a):
+            return self.observation_space.sample(), 0.0, False, False, {}
+
+    shapes = {}
+    for name, kw in {"fp32": {}, "bf16": {"features_extractor_class": BF16NatureCNN, "net_arch": []}}.items():
+        model = PPO("CnnPolicy", Pixels(), policy_kwargs=kw, n_steps=8, batch_size=8, device="cpu")
+        shapes[name] = {k.replace("pi_features_extractor", "features_extractor"): tuple(v.shape)
+                        for k, v in model.policy.state_dict().items()}
+    assert shapes["fp32"] == shapes["bf16"]
+    from emurl.train.policies import policy_kwargs
+
+    kw = policy_kwargs("bf16", "rgb") if __import__("emurl.train.policies", fromlist=["x"]).bf16_supported() else None
+    if kw is not None:
+        assert kw["net_arch"] == []

@@ -52,4 +52,7 @@ def policy_kwargs(precision: str, obs_type: str) -> dict:
         return {}
     if precision == "bf16" and not bf16_supported() and not torch.cuda.is_available():
         raise ValueError("precision bf16: this CPU has no native bfloat16 (AVX512-BF16/AMX); use fp32")
-    return {"features_extractor_class": BF16NatureCNN}
+    # net_arch=[]: SB3 gives a CnnPolicy the Nature heads (linear pi and vf on the 512
+    # features) only when the extractor class IS NatureCNN; for any other class it adds
+    # [64, 64] tanh layers, which made the bf16 policy a different (and worse) network.
+    return {"features_extractor_class": BF16NatureCNN, "net_arch": []}
