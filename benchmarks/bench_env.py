@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GAMES = ["Airstriker-Genesis", "Breakout-Atari2600", "Pong-Atari2600"]
+DS_POINTER = "\nNintendo DS backends on MiniKart: see [performance-ds.md](performance-ds.md) (`python benchmarks/bench_ds.py`).\n"
 
 
 def _met(value: float, target: float) -> str:
@@ -170,7 +171,7 @@ def main(argv=None) -> int:
 
     if a.render_only:
         saved = json.loads((a.out / "performance.json").read_text())
-        (a.out / "performance.md").write_text(render_markdown(saved["results"], saved["command"]))
+        (a.out / "performance.md").write_text(render_markdown(saved["results"], saved["command"]) + DS_POINTER)
         print(f"wrote {a.out / 'performance.md'}")
         return 0
 
@@ -184,7 +185,7 @@ def main(argv=None) -> int:
     command += "" if a.seconds == 5.0 else f" --seconds {a.seconds:g}"
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "performance.json").write_text(json.dumps({"command": command, "results": results}, indent=2) + "\n")
-    (a.out / "performance.md").write_text(render_markdown(results, command))
+    (a.out / "performance.md").write_text(render_markdown(results, command) + DS_POINTER)
     print(f"wrote {a.out / 'performance.md'} and {a.out / 'performance.json'}")
     return 0
 
