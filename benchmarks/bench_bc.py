@@ -24,7 +24,7 @@ stage tiny (a smoke test, ~3 min).
 Usage::
 
     .venv/bin/python benchmarks/bench_bc.py                   # writes docs/bc.md, bc.json, bc.png
-    .venv/bin/python benchmarks/bench_bc.py --quick --out /tmp/bcq
+    .venv/bin/python benchmarks/bench_bc.py --quick --out bc-quick
 
 The equivalent commands are in the report it writes.
 """
@@ -38,6 +38,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -222,7 +223,7 @@ def main() -> int:
     import torch
 
     load_integration(GAME).require_rom()  # RomNotFoundError says: emurl roms import --from ale-py
-    work = Path(args.out) if args.out else Path(f"/tmp/emurl-bench-bc-{int(time.time())}")
+    work = Path(args.out) if args.out else Path(tempfile.gettempdir()) / f"emurl-bench-bc-{int(time.time())}"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)

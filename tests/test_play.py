@@ -75,7 +75,9 @@ def test_held_keys_provider_and_stopping_when_paused(tmp_path):
     assert np.flatnonzero(right).tolist() == [3, 4, 5, 6, 7]
 
 
-def test_f5_f7_states_and_rerecording(tmp_path):
+def test_f5_f7_states_and_rerecording(tmp_path, monkeypatch):
+    # A data folder of its own: the saved state must not show up in other tests' state lists.
+    monkeypatch.setenv("EMURL_DATA_DIR", str(tmp_path / "data"))
     integ = load_integration(GAME)
     events = key_press("x", 5, 30) + key_press("f5", 20) + key_press("left", 25, 20)
     events += key_press("f7", 40) + key_press("right", 45, 10)   # back to frame 20: the movie is cut there

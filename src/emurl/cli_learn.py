@@ -147,13 +147,3 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_bc)
 
-
-def _main(argv=None) -> int:  # pragma: no cover - for running this module alone
-    parser = argparse.ArgumentParser(prog="emurl")
-    register(parser.add_subparsers(dest="verb", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(_main())

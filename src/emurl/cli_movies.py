@@ -119,13 +119,3 @@ def register(subparsers) -> None:
                    help="frames from the last menu press to race start in the .dsm (an unverified estimate by default)")
     g.set_defaults(func=_mkds_ghosts)
 
-
-def _main(argv=None) -> int:  # pragma: no cover - for running this module alone
-    parser = argparse.ArgumentParser(prog="emurl")
-    register(parser.add_subparsers(dest="verb", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(_main())

@@ -627,7 +627,7 @@ def record_dataset(
     from tqdm import tqdm
 
     from emurl.games import load_integration
-    from emurl.movies import MovieError, load_movie
+    from emurl.movies import load_movie
 
     out = Path(out)
     if out.exists():

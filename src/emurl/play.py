@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from emurl.errors import EmurlError
+from emurl.fileio import write_state
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
@@ -133,18 +133,6 @@ def state_path(integration, slot: str, backend: str) -> Path:
         raise EmurlError(f"--slot {slot!r}: expected a plain state name (not starting with '_', no '/', no .state)")
     tag = f".{backend}" if backend in STATE_SUFFIX_BACKENDS else ""
     return Path(integration.user_state_dir()) / f"{slot}{tag}.state"
-
-
-def _write_state(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(gzip.compress(data, compresslevel=6))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -386,7 +374,7 @@ def play(
                             show_help = not show_help
                         elif k == pygame.K_F5:
                             data = emu.save_state()
-                            _write_state(slot_file, data)
+                            write_state(slot_file, data)
                             result.saved_states.append(slot_file)
                             saved_frames[str(slot_file)] = (data, frame)
                             notice(f"state saved: {slot_file} (frame {frame})")

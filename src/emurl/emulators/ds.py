@@ -26,6 +26,7 @@ machine), GBATEK for the hardware.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import tempfile
 from importlib import metadata
@@ -56,6 +57,7 @@ DEFAULT_ACTIONS = [
 """Button groups for the ``discrete`` action set (stable-retro's melonDS core description)."""
 
 
+@functools.lru_cache(maxsize=64)
 def _parse_dtype(dtype: str) -> tuple[str, str, int]:
     """``'<u4'`` → (endianness, kind, size)."""
     size = int(dtype[-1])

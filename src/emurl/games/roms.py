@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from emurl.errors import EmurlError
+from emurl.fileio import atomic_write
 from emurl.games.integration import data_dir, integration_folders, load_integration_folder
 
 # stable-retro folder system names whose core is registered under another name.
@@ -133,12 +133,8 @@ def import_roms(paths, game_path=None, progress=None) -> ImportResult:
         integ = load_integration_folder(folders[game][0], game, folders[game][1])
         exts = rom_extensions(integ.system)
         ext = exts[0] if exts else f.suffix
-        dest_dir = data_dir() / "roms" / game
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / f"rom{ext}"
-        tmp = dest.with_suffix(dest.suffix + ".tmp")
-        tmp.write_bytes(payload)
-        os.replace(tmp, dest)
+        dest = data_dir() / "roms" / game / f"rom{ext}"
+        atomic_write(dest, payload)
         imported[game] = str(dest)
         if progress:
             progress(game, str(dest))

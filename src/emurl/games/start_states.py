@@ -21,37 +21,18 @@ Files: ``<name>.<backend>.state`` (gzip, as stable-retro's states) and beside it
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from emurl.errors import EmurlError, IntegrationError
+from emurl.fileio import atomic_write, write_state
 
 
 class StartStateError(EmurlError):
     """An input script failed: a condition was not met in time, or a step is malformed."""
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a state is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def run_script(emulator, script: list, variables: dict | None = None, where: str = "input script") -> int:
@@ -176,8 +157,8 @@ def make_start_state(
             "script": script,
         }
         path = out / f"{name}.{emu.backend}.state"
-        _write_atomic(path, gzip.compress(state, compresslevel=6, mtime=0))
-        _write_atomic(path.with_suffix(".json"), (json.dumps(stamp, indent=1) + "\n").encode())
+        write_state(path, state)
+        atomic_write(path.with_suffix(".json"), (json.dumps(stamp, indent=1) + "\n").encode())
         return path
     finally:
         emu.close()

@@ -3,47 +3,22 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 
+from emurl.fileio import atomic_write as _atomic_write
 from emurl.movies import MovieError
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, rename.
-
-    A crash leaves either the old file or the new one, never half of one.
+    """Write ``data`` to ``path`` atomically (:func:`emurl.fileio.atomic_write`).
 
     Raises:
-        MovieError: the folder doesn't exist or can't be written.
+        MovieError: the folder can't be written.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        _atomic_write(path, data)
     except OSError as exc:
         raise MovieError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
 
 
 def open_zip(path: str | os.PathLike, kind: str) -> zipfile.ZipFile:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -242,8 +241,6 @@ def build_config(game: str | None = None, config_file: str | None = None, overri
 
 def write_yaml_atomic(path: Path, data: dict) -> None:
     """Write ``data`` as YAML to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        yaml.safe_dump(data, f, sort_keys=False)
-    os.replace(tmp, path)
+    from emurl.fileio import atomic_write
+
+    atomic_write(path, yaml.safe_dump(data, sort_keys=False).encode())

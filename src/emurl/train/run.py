@@ -401,7 +401,7 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
     finally:
         env.close()
     res.update(checkpoint=str(ckpt), steps=int(model.num_timesteps), deterministic=det)
-    tmp = run_dir / "eval.json.tmp"
-    tmp.write_text(json.dumps(res, indent=2))
-    os.replace(tmp, run_dir / "eval.json")
+    from emurl.fileio import atomic_write
+
+    atomic_write(run_dir / "eval.json", json.dumps(res, indent=2).encode())
     return res

@@ -8,14 +8,14 @@ it goes. Works on any env that takes ``reset(options={"state": NAME})``, as
 
 from __future__ import annotations
 
-import gzip
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
+
+from emurl.fileio import write_state
 
 
 class StartStateCurriculum(gym.Wrapper):
@@ -107,17 +107,7 @@ def save_state_here(env: gym.Env, name: str, folder: str | os.PathLike | None = 
     folder.mkdir(parents=True, exist_ok=True)
     backend = getattr(base.emulator, "backend", None)
     path = folder / (f"{name}.{backend}.state" if backend else f"{name}.state")
-    data = gzip.compress(base.get_state())
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".state-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_state(path, base.get_state())
 
 
 __all__ = ["StartStateCurriculum", "save_state_here"]

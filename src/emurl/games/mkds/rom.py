@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from emurl.errors import EmurlError
+from emurl.fileio import atomic_write
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
 
@@ -150,14 +149,5 @@ def import_rom(path: str | os.PathLike) -> RomInfo:
     """
     info = check_rom(path)
     dest = rom_destination()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".rom-", suffix=".nds")
-    os.close(fd)
-    try:
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(dest, Path(path).read_bytes())
     return RomInfo(str(dest), info.game_code, info.region, info.title, info.sha1, info.size)

@@ -35,11 +35,9 @@ game code, the course, character and kart.
 from __future__ import annotations
 
 import datetime
-import gzip
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -47,6 +45,7 @@ from typing import Callable
 import numpy as np
 
 from emurl.errors import EmurlError
+from emurl.fileio import atomic_write, write_state
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
 from emurl.games.mkds.courses import Course, find_course
@@ -230,19 +229,6 @@ def _resolve_save(save) -> Path:
     return path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_screenshot(emulator, path: Path) -> Path | None:
     """Write the emulator's screen as a PNG (None if that fails: diagnosis must not hide the error)."""
     try:
@@ -393,8 +379,8 @@ def make_start_state(
     record.update(name=name, emurl_version=emurl.__version__,
                   created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
     path, sidecar = folder / f"{stem}.state", folder / f"{stem}.json"
-    _atomic_write(path, gzip.compress(state))
-    _atomic_write(sidecar, (json.dumps(record, indent=2) + "\n").encode())
+    write_state(path, state)
+    atomic_write(sidecar, (json.dumps(record, indent=2) + "\n").encode())
     return StartState(name, path, sidecar, record)
 
 
