@@ -22,12 +22,12 @@ def _play(args) -> int:
     from emurl.play import format_keymap, play
 
     if args.keys:
-        from emurl.emulators import DEFAULT_BACKEND
+        from emurl.emulators import resolve_backend
         from emurl.games import load_integration
 
         integ = load_integration(args.game, args.game_path)
         buttons = _pad_buttons(integ.system)
-        backend = args.backend or DEFAULT_BACKEND.get(integ.system, "retro")
+        backend = resolve_backend(integ.system, args.backend)
         print(format_keymap(integ.system, buttons, touch=integ.system == "NintendoDs" and backend == "desmume"))
         return 0
     res = play(args.game, state=_state_arg(args.state), record=args.record, backend=args.backend, scale=args.scale,

@@ -10,6 +10,17 @@ DEFAULT_BACKEND = {"NintendoDs": "desmume"}
 """The backend a system gets when none is named (others: stable-retro's core)."""
 
 
+def resolve_backend(system: str | None, backend: str | None) -> str:
+    """The backend that ``open_emulator`` uses for ``system`` when asked for ``backend``:
+    None means :data:`DEFAULT_BACKEND` for the system (else ``"retro"``), and ``"retro"``
+    for a Nintendo DS game means ``"melonds"`` (stable-retro's core, with DS addresses)."""
+    if backend is None:
+        backend = DEFAULT_BACKEND.get(system, "retro")
+    if system == "NintendoDs" and backend == "retro":
+        backend = "melonds"
+    return backend
+
+
 def open_emulator(rom_path: str, system: str | None = None, backend: str | None = None) -> Emulator:
     """Open ``rom_path`` on ``backend``: ``"retro"`` (stable-retro's core for the ROM's
     system), ``"desmume"`` or ``"melonds"`` (Nintendo DS). Default: :data:`DEFAULT_BACKEND`
@@ -22,10 +33,7 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
         from emurl.emulators.retro import system_of_rom
 
         system = system_of_rom(rom_path)
-    if backend is None:
-        backend = DEFAULT_BACKEND.get(system, "retro")
-    if system == "NintendoDs" and backend == "retro":
-        backend = "melonds"  # stable-retro's core for the DS, with DS addresses
+    backend = resolve_backend(system, backend)
     if backend in ("desmume", "melonds") and system not in (None, "NintendoDs"):
         raise EmulatorError(f"{rom_path}: the {backend} backend runs Nintendo DS games, not {system}")
     if backend == "desmume":
@@ -43,4 +51,4 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
     raise EmulatorError(f"unknown emulator backend {backend!r} (backends: {', '.join(BACKENDS)})")
 
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Emulator", "EmulatorError", "open_emulator"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "resolve_backend", "Emulator", "EmulatorError", "open_emulator"]

@@ -168,6 +168,15 @@ class EmulatorEnv(gym.Env):
             )
         self._zero = np.zeros(len(self.buttons), np.uint8)
         self._skip_render = getattr(emu, "skip_render", None)
+        # Frames whose screen nobody reads need not be drawn (DeSmuME can skip drawing):
+        # frames 0.._skip_until-1 of each step are skipped.
+        self._skip_until = -1
+        if self._skip_render is not None:
+            last = self.frame_skip - 1
+            if self.obs_type != "rgb" and self.render_mode is None:
+                self._skip_until = self.frame_skip
+            else:
+                self._skip_until = last - 1 if self.max_pool else last
 
         screen = emu.screen()
         self._last_screen = screen
@@ -347,13 +356,7 @@ class EmulatorEnv(gym.Env):
         scen = self._scen_state
         python, lua = self._python, self._lua
         last = self.frame_skip - 1
-        # Frames whose screen nobody reads need not be drawn (DeSmuME can skip drawing).
-        skip_until = -1
-        if self._skip_render is not None:
-            if self.obs_type != "rgb" and self.render_mode is None:
-                skip_until = self.frame_skip
-            else:
-                skip_until = last - 1 if self.max_pool else last
+        skip_until = self._skip_until
         values = None
         for i in range(self.frame_skip):
             if i < skip_until:

@@ -77,13 +77,11 @@ def preflight(cfg: TrainConfig) -> None:
     rather than as a worker process's failure."""
     from emurl.games import load_integration
 
-    from emurl.emulators import DEFAULT_BACKEND
+    from emurl.emulators import resolve_backend
 
     integ = load_integration(cfg.game, cfg.game_path)
     integ.require_rom()
-    backend = cfg.backend or DEFAULT_BACKEND.get(integ.system, "retro")
-    if integ.system == "NintendoDs" and backend == "retro":
-        backend = "melonds"
+    backend = resolve_backend(integ.system, cfg.backend)
     if cfg.state:
         integ.load_state_bytes(None if cfg.state == "default" else cfg.state, backend)
     integ.scenario(cfg.scenario)
