@@ -106,17 +106,21 @@ static char *put_time(char *p, s32 frames)
 /* ------------------------------------------------------------------ drawing */
 static u16 map_colour(int x, int y, int t)
 {
+    /* Colours are chosen for their luminance as much as their hue, so that
+       a grayscale 84x84 observation separates them: road light (~0.68),
+       grass dark green (~0.24), walls near black (~0.1), kart black with a
+       white nose. */
     switch (t) {
     case MAP_ROAD:
-        return RGB15(12, 12, 13);
+        return RGB15(21, 21, 22);
     case MAP_FINISH:
         return (((x >> 1) + (y >> 1)) & 1) ? RGB15(31, 31, 31) : RGB15(2, 2, 2);
     case MAP_GRASS:
-        return ((x + y) & 8) ? RGB15(5, 17, 5) : RGB15(7, 20, 6);
+        return ((x + y) & 8) ? RGB15(2, 10, 2) : RGB15(3, 12, 3);
     default: {
         int row = y >> 2;
-        if ((y & 3) == 0 || ((x + (row & 1) * 4) & 7) == 0) return RGB15(18, 16, 14);
-        return RGB15(15, 5, 3);
+        if ((y & 3) == 0 || ((x + (row & 1) * 4) & 7) == 0) return RGB15(9, 7, 6);
+        return RGB15(6, 1, 1);
     }
     }
 }
@@ -281,10 +285,10 @@ static void draw_kart(void)
     if (nx + 1 > x1) x1 = nx + 1;
     if (ny + 1 > y1) y1 = ny + 1;
     if (kart_drawn) restore_rect(old_x0, old_y0, old_x1, old_y1);
-    u16 body = drv->drifting ? RGB15(31, 16, 0) : RGB15(31, 2, 4);
+    u16 body = drv->drifting ? RGB15(16, 0, 16) : RGB15(0, 0, 10);
     fill_rect(FB_TOP, px - 3, py - 3, 6, 6, body);
-    fill_rect(FB_TOP, px - 2, py - 2, 4, 4, RGB15(31, 31, 0));
-    fill_rect(FB_TOP, nx - 1, ny - 1, 2, 2, RGB15(31, 31, 31));
+    fill_rect(FB_TOP, px - 2, py - 2, 4, 4, RGB15(0, 0, 0));
+    fill_rect(FB_TOP, nx - 1, ny - 1, 3, 3, RGB15(31, 31, 31));
     old_x0 = x0; old_y0 = y0; old_x1 = x1; old_y1 = y1;
     kart_drawn = 1;
 }
