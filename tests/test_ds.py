@@ -209,6 +209,14 @@ def test_reward_progress_and_finish_logic(integ):
     assert not race.terminated(dict(v, race_progress=0.1))
     race.reward(dict(v, race_progress=0.09, race_time=60 + 6 * 60))
     assert race.stuck and race.terminated(dict(v, race_progress=0.09))
+    # wall contact costs like grass; crawling along it (< 0.05 lap in 5 s) is stuck
+    race.reset(v)
+    assert race.reward(dict(v, floor=8, race_time=4)) == pytest.approx(-0.1)
+    race.reward(dict(v, race_progress=0.1, race_time=60))
+    race.reward(dict(v, race_progress=0.12, floor=8, race_time=200))
+    assert not race.stuck
+    race.reward(dict(v, race_progress=0.14, floor=8, race_time=60 + 6 * 60))
+    assert race.stuck
 
 
 def test_backend_errors(integ, tmp_path):

@@ -107,12 +107,12 @@ static char *put_time(char *p, s32 frames)
 static u16 map_colour(int x, int y, int t)
 {
     /* Colours are chosen for their luminance as much as their hue, so that
-       a grayscale 84x84 observation separates them: road light (~0.68),
+       a grayscale 84x84 observation separates them: road mid gray (~0.52),
        grass dark green (~0.24), walls near black (~0.1), kart black with a
-       white nose. */
+       white nose (contrasting with the road both ways). */
     switch (t) {
     case MAP_ROAD:
-        return RGB15(21, 21, 22);
+        return RGB15(16, 16, 17);
     case MAP_FINISH:
         return (((x >> 1) + (y >> 1)) & 1) ? RGB15(31, 31, 31) : RGB15(2, 2, 2);
     case MAP_GRASS:
@@ -276,19 +276,22 @@ static void mini_kart(void)
 
 static void draw_kart(void)
 {
+    /* 8x8 body (black; purple while drifting) and a 4x4 white nose 6 px ahead, so that
+       after the 256x192 -> 84x84 observation the kart is ~3x3 pixels with its heading
+       visible. Drawing only: collisions use the +-KART_HALF box. */
     int px = drv->x >> 12, py = drv->y >> 12;
-    int nx = px + ((cos_fx(drv->angle) * 5 + 2048) >> 12);
-    int ny = py + ((sin_fx(drv->angle) * 5 + 2048) >> 12);
-    int x0 = px - 3, y0 = py - 3, x1 = px + 2, y1 = py + 2;
-    if (nx - 1 < x0) x0 = nx - 1;
-    if (ny - 1 < y0) y0 = ny - 1;
+    int nx = px + ((cos_fx(drv->angle) * 6 + 2048) >> 12);
+    int ny = py + ((sin_fx(drv->angle) * 6 + 2048) >> 12);
+    int x0 = px - 4, y0 = py - 4, x1 = px + 3, y1 = py + 3;
+    if (nx - 2 < x0) x0 = nx - 2;
+    if (ny - 2 < y0) y0 = ny - 2;
     if (nx + 1 > x1) x1 = nx + 1;
     if (ny + 1 > y1) y1 = ny + 1;
     if (kart_drawn) restore_rect(old_x0, old_y0, old_x1, old_y1);
     u16 body = drv->drifting ? RGB15(16, 0, 16) : RGB15(0, 0, 10);
-    fill_rect(FB_TOP, px - 3, py - 3, 6, 6, body);
-    fill_rect(FB_TOP, px - 2, py - 2, 4, 4, RGB15(0, 0, 0));
-    fill_rect(FB_TOP, nx - 1, ny - 1, 3, 3, RGB15(31, 31, 31));
+    fill_rect(FB_TOP, px - 4, py - 4, 8, 8, body);
+    fill_rect(FB_TOP, px - 3, py - 3, 6, 6, RGB15(0, 0, 0));
+    fill_rect(FB_TOP, nx - 2, ny - 2, 4, 4, RGB15(31, 31, 31));
     old_x0 = x0; old_y0 = y0; old_x1 = x1; old_y1 = y1;
     kart_drawn = 1;
 }

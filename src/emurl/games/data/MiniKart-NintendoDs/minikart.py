@@ -5,19 +5,23 @@ Called once per agent step with the variables at the end of the step.
 
 Reward per agent step, clipped to [-1, 1]::
 
-    k * Δrace_progress + speed_coef * speed - offroad_penalty * [floor is off-road]
+    k * Δrace_progress + speed_coef * speed - offroad_penalty * [floor is off-road or wall]
 
 - ``race_progress`` is in laps (fx32 in RAM, 1.0 per lap; it falls when driving
   backwards), so ``k`` = 50 makes a whole lap worth 50 and one step of full-speed driving
   (about 0.015 lap) about 0.7, under the clip.
 - ``speed`` is in pixels per frame (fx32 in RAM); at top speed (~2.5) the term is 0.025.
-- off-road is floor type 3 (MiniKart uses Mario Kart DS's KCL numbers: 0 road, 3
-  off-road, 8 wall).
+- off-road is floor type 3, wall contact floor type 8 (MiniKart uses Mario Kart DS's KCL
+  numbers: 0 road, 3 off-road, 8 wall). Both are penalised alike: with only the grass
+  penalised, PPO learned to scrape along the outer wall, where the kart crawls forward
+  at almost no speed without a penalty.
 
 Terminated: the race is finished (``laps`` laps done: ``finished`` flag or
 ``race_progress >= laps``), or, optionally, the kart is stuck: its best race progress has
-not grown for ``stuck_seconds`` of race time (race time counts from GO, so the countdown
-is not "stuck"). Truncation is the env's ``max_episode_steps``.
+not grown by ``stuck_progress`` laps (0.05: ~30 px, 2 s at top speed) for
+``stuck_seconds`` of race time (race time counts from GO, so the countdown is not
+"stuck"); crawling along a wall does not count as progress. Truncation is the env's
+``max_episode_steps``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Race:
     speed_coef = 0.01
     offroad_penalty = 0.1
     stuck_seconds = 5.0
+    stuck_progress = 0.05
     frame_rate = 59.8261
 
     def reset(self, v: dict) -> None:
@@ -45,10 +50,10 @@ class Race:
         self.delta = progress - self.prev
         self.prev = progress
         t = int(v["race_time"])
-        if progress > self.best + 1e-6:
+        if progress >= self.best + self.stuck_progress:
             self.best, self.best_time = progress, t
         self.stuck = self.stuck_seconds is not None and t - self.best_time > self.stuck_seconds * self.frame_rate
-        r = self.k * self.delta + self.speed_coef * float(v["speed"]) - self.offroad_penalty * (int(v["floor"]) == 3)
+        r = self.k * self.delta + self.speed_coef * float(v["speed"]) - self.offroad_penalty * (int(v["floor"]) in (3, 8))
         return max(-1.0, min(1.0, r))
 
     def finished(self, v: dict) -> bool:
