@@ -88,6 +88,42 @@ def test_train_resume_eval(tmp_path):
 
 
 @pytest.mark.slow
+def test_sigterm_stops_training_with_a_checkpoint_to_resume(tmp_path):
+    import signal
+    import time
+
+    runs = tmp_path / "runs"
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    proc = subprocess.Popen(
+        EMURL + ["train", "--game", "Airstriker-Genesis", "--total-steps", "1000000", "--num-envs", "1",
+                 "--n-steps", "32", "--batch-size", "32", "--n-epochs", "1", "--checkpoint-every", "0",
+                 "--eval-every", "0", "--runs-dir", str(runs), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and not list(runs.rglob("events.out.tfevents.*")):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.5)
+        time.sleep(3)  # some updates
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "SIGTERM: stopped at" in err and "--resume" in err
+    (run_dir,) = runs.iterdir()
+    from stable_baselines3 import PPO
+
+    steps = PPO.load(run_dir / "checkpoints" / "latest.zip").num_timesteps
+    assert 0 < steps < 1_000_000
+    assert not list((run_dir / "checkpoints").glob("*tmp*"))
+    run("train", "--resume", str(run_dir), "--total-steps", str(steps + 64), "--no-progress")
+    assert PPO.load(run_dir / "checkpoints" / "latest.zip").num_timesteps >= steps + 64
+
+
+@pytest.mark.slow
 def test_train_dqn_on_ram(tmp_path):
     runs = tmp_path / "runs"
     run(

@@ -319,3 +319,20 @@ def test_desmume_screen_kernel_matches_libdesmume():
         assert len(np.unique(fast[:192].reshape(-1, 3), axis=0)) > 5  # a real picture
     finally:
         env.close()
+
+
+def test_desmume_leaves_sigterm_to_the_process(integ):
+    """SDL (inside libdesmume) must not swallow SIGTERM: `kill` has to stop a training run."""
+    import signal
+
+    code = (
+        "import os, signal, time\n"
+        "from emurl.emulators import open_emulator\n"
+        f"emu = open_emulator({integ.require_rom()!r}, 'NintendoDs', 'desmume')\n"
+        "emu.step(2)\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(10)\n"
+        "print('still alive')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGTERM and "still alive" not in proc.stdout, proc.stderr[-2000:]

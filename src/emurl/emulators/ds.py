@@ -186,6 +186,9 @@ def _desmume_instance():
     if _DESMUME is None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+        # SDL otherwise takes over SIGINT and SIGTERM (turning them into SDL_QUIT events
+        # nobody reads): `kill` and Ctrl-C then no longer stopped `emurl train`.
+        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
         try:
             from desmume.emulator import DeSmuME
         except ImportError as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -236,7 +237,49 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
     return out
 
 
-def _callbacks(cfg: TrainConfig, run_dir: Path):
+class _StopOnSignal:
+    """While training, SIGINT (Ctrl-C) and SIGTERM ask the run to stop at the next agent
+    step: the callback then ends ``learn``, and ``latest.zip`` is saved (atomically) so
+    that ``--resume`` continues from there. A second signal stops at once (Ctrl-C raises
+    KeyboardInterrupt as usual). Outside the main thread (no signal handlers there) it
+    does nothing."""
+
+    def __init__(self):
+        self.signal_name: str | None = None
+        self.saved: dict = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        import signal
+
+        if self.signal_name is not None:  # second signal: stop now
+            self.__exit__()
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signum)
+            return
+        self.signal_name = signal.Signals(signum).name
+        print(f"\n{self.signal_name}: stopping after this step and saving a checkpoint "
+              "(send it again to stop at once)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        self.saved = {}
+
+
+def _callbacks(cfg: TrainConfig, run_dir: Path, stop: _StopOnSignal | None = None):
     from stable_baselines3.common.callbacks import BaseCallback
 
     class RunCallback(BaseCallback):
@@ -280,6 +323,8 @@ def _callbacks(cfg: TrainConfig, run_dir: Path):
                 f.write(json.dumps(line) + "\n")
 
         def _on_step(self) -> bool:
+            if stop is not None and stop.signal_name is not None:
+                return False  # learn() ends; _on_training_end saves latest.zip
             n = self.model.num_timesteps
             if self.next_ckpt is not None and n >= self.next_ckpt:
                 self.checkpoint()
@@ -297,7 +342,8 @@ def _callbacks(cfg: TrainConfig, run_dir: Path):
         def _on_training_end(self):
             self.checkpoint()
             try:
-                if self.last_eval != self.model.num_timesteps:
+                stopped = stop is not None and stop.signal_name is not None
+                if self.last_eval != self.model.num_timesteps and not stopped:
                     self.evaluate()
             finally:
                 if self.eval_env is not None:
@@ -356,13 +402,18 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
                 model.policy.load_state_dict(src.policy.state_dict())
         remaining = cfg.total_steps - model.num_timesteps
         if remaining > 0:
-            model.learn(
-                total_timesteps=remaining,
-                callback=_callbacks(cfg, run_dir),
-                tb_log_name="run",
-                reset_num_timesteps=ckpt is None,
-                progress_bar=progress_bar,
-            )
+            with _StopOnSignal() as stop:
+                model.learn(
+                    total_timesteps=remaining,
+                    callback=_callbacks(cfg, run_dir, stop),
+                    tb_log_name="run",
+                    reset_num_timesteps=ckpt is None,
+                    progress_bar=progress_bar,
+                )
+            if stop.signal_name is not None:
+                print(f"{stop.signal_name}: stopped at {model.num_timesteps} agent steps; "
+                      f"checkpoint {run_dir / 'checkpoints' / 'latest.zip'}; continue with: "
+                      f"emurl train --resume {run_dir}", file=sys.stderr, flush=True)
     finally:
         venv.close()
     return run_dir
