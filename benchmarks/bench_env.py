@@ -51,11 +51,15 @@ def render_markdown(results: list[dict], command: str) -> str:
         f"- **Versions**: emurl {v['emurl']}, stable-retro {v['stable-retro']}, gymnasium {v['gymnasium']}, "
         f"stable-baselines3 {v['stable-baselines3']}, numpy {v['numpy']}, OpenCV {v['opencv-python-headless']}, "
         f"Python {v['python']}; fused gray+resize kernel: {meta['fastops']}",
-        f"- **Load**: the machine was shared with other jobs: 1-minute load average "
-        f"{min(x[0] for x in loads):.1f}–{max(x[0] for x in loads):.1f} on {meta['cpu_count']} CPUs during the run, "
+        (f"- **Load**: the machine was shared with other jobs: 1-minute load average "
+         if max(x[0] for x in loads) > 0.9 * meta["cpu_count"] else
+         "- **Load**: nothing else ran (the load is the benchmark's own processes): 1-minute load average ")
+        + f"{min(x[0] for x in loads):.1f}–{max(x[0] for x in loads):.1f} on {meta['cpu_count']} CPUs during the run, "
         f"and a subject's rate moved by up to {max(spread):.0%} between rounds (median {sorted(spread)[len(spread) // 2]:.0%}). "
-        "Rates are lower and noisier than on an idle machine; taking turns spreads the noise over all "
-        "subjects alike, but the ratios keep some of it. The `env:` rows (time inside the emulator's "
+        + ("Rates are lower and noisier than on an idle machine; taking turns spreads the noise over all "
+           "subjects alike, but the ratios keep some of it. "
+           if max(x[0] for x in loads) > 0.9 * meta["cpu_count"] else "")
+        + "The `env:` rows (time inside the emulator's "
         "frames vs the rest, in one process and the same time windows) are the steadier measure of "
         "emurl's own overhead.",
         "",
