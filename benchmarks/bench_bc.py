@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emurl.fileio import atomic_write
+
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "Breakout-Atari2600"
 NOOP, FIRE, LEFT, RIGHT = 0, 1, 6, 12  # in Breakout's "discrete" action set (18 combos)
@@ -269,6 +271,7 @@ def main() -> int:
     for key in ("bc", "scratch"):
         result["ppo"][key]["steps_to_target"] = first_reaching(result["ppo"][key]["curve"], args.target)
     result["commands"] = [
+        "WORK=$(mktemp -d)   # the benchmark's work folder: movies, dataset, runs",
         "emurl roms import --from ale-py",
         f"# demonstrations: {result['demos']['source']} (this script)",
         f"emurl dataset record {work / 'movies'} --out {work / 'dataset'} --num-proc 2",
@@ -281,15 +284,28 @@ def main() -> int:
         f"emurl train --game {GAME} " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides.items()),
     ]
     result["total_seconds"] = round(time.time() - t_all, 1)
+    result = portable(result, work)
 
     docs = Path(args.docs)
     docs.mkdir(parents=True, exist_ok=True)
     png = "bc.png" if plot(docs / "bc.png", result) else None
-    (docs / "bc.json").write_text(json.dumps(result, indent=1, default=str))
-    (docs / "bc.md").write_text(report(result, png))
+    atomic_write(docs / "bc.json", json.dumps(result, indent=1, default=str).encode())
+    atomic_write(docs / "bc.md", report(result, png).encode())
     print(f"wrote {docs / 'bc.md'}, {docs / 'bc.json'}" + (f", {docs / 'bc.png'}" if png else "")
           + f" in {result['total_seconds']:.0f} s", flush=True)
     return 0
+
+
+def portable(obj, work: Path):
+    """``obj`` with the work folder's path written as ``$WORK``: the report is committed,
+    and this machine's temporary folders mean nothing elsewhere."""
+    if isinstance(obj, str):
+        return obj.replace(str(work), "$WORK")
+    if isinstance(obj, dict):
+        return {k: portable(v, work) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [portable(v, work) for v in obj]
+    return obj
 
 
 def _fresh_return(cfg, episodes: int) -> float:
