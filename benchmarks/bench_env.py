@@ -34,6 +34,7 @@ def render_markdown(results: list[dict], command: str) -> str:
     loads = [r["meta"]["loadavg_before"] for r in results] + [results[-1]["meta"]["loadavg_after"]]
     loads = [x for x in loads if x]
     spread = [(max(x) - min(x)) / (sum(x) / len(x)) for r in results for x in r["rounds"].values()]
+    shared = max(x[0] for x in loads) > 0.9 * meta["cpu_count"]  # more than the benchmark's own load
     lines = [
         "# Env throughput",
         "",
@@ -51,14 +52,14 @@ def render_markdown(results: list[dict], command: str) -> str:
         f"- **Versions**: emurl {v['emurl']}, stable-retro {v['stable-retro']}, gymnasium {v['gymnasium']}, "
         f"stable-baselines3 {v['stable-baselines3']}, numpy {v['numpy']}, OpenCV {v['opencv-python-headless']}, "
         f"Python {v['python']}; fused gray+resize kernel: {meta['fastops']}",
-        (f"- **Load**: the machine was shared with other jobs: 1-minute load average "
-         if max(x[0] for x in loads) > 0.9 * meta["cpu_count"] else
+        ("- **Load**: the machine was shared with other jobs: 1-minute load average "
+         if shared else
          "- **Load**: nothing else ran (the load is the benchmark's own processes): 1-minute load average ")
         + f"{min(x[0] for x in loads):.1f}–{max(x[0] for x in loads):.1f} on {meta['cpu_count']} CPUs during the run, "
         f"and a subject's rate moved by up to {max(spread):.0%} between rounds (median {sorted(spread)[len(spread) // 2]:.0%}). "
         + ("Rates are lower and noisier than on an idle machine; taking turns spreads the noise over all "
            "subjects alike, but the ratios keep some of it. "
-           if max(x[0] for x in loads) > 0.9 * meta["cpu_count"] else "")
+           if shared else "")
         + "The `env:` rows (time inside the emulator's "
         "frames vs the rest, in one process and the same time windows) are the steadier measure of "
         "emurl's own overhead.",

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -248,10 +250,11 @@ class _StopOnSignal:
         self.signal_name: str | None = None
         self.saved: dict = {}
 
-    def __enter__(self):
-        import signal
-        import threading
+    @property
+    def requested(self) -> bool:
+        return self.signal_name is not None
 
+    def __enter__(self):
         if threading.current_thread() is not threading.main_thread():
             return self
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -259,9 +262,7 @@ class _StopOnSignal:
         return self
 
     def _handle(self, signum, frame):
-        import signal
-
-        if self.signal_name is not None:  # second signal: stop now
+        if self.requested:  # second signal: stop now
             self.__exit__()
             if signum == signal.SIGINT:
                 raise KeyboardInterrupt
@@ -272,8 +273,6 @@ class _StopOnSignal:
               "(send it again to stop at once)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
-        import signal
-
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)
         self.saved = {}
@@ -323,7 +322,7 @@ def _callbacks(cfg: TrainConfig, run_dir: Path, stop: _StopOnSignal | None = Non
                 f.write(json.dumps(line) + "\n")
 
         def _on_step(self) -> bool:
-            if stop is not None and stop.signal_name is not None:
+            if stop is not None and stop.requested:
                 return False  # learn() ends; _on_training_end saves latest.zip
             n = self.model.num_timesteps
             if self.next_ckpt is not None and n >= self.next_ckpt:
@@ -342,8 +341,7 @@ def _callbacks(cfg: TrainConfig, run_dir: Path, stop: _StopOnSignal | None = Non
         def _on_training_end(self):
             self.checkpoint()
             try:
-                stopped = stop is not None and stop.signal_name is not None
-                if self.last_eval != self.model.num_timesteps and not stopped:
+                if self.last_eval != self.model.num_timesteps and not (stop is not None and stop.requested):
                     self.evaluate()
             finally:
                 if self.eval_env is not None:
@@ -410,7 +408,7 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
                     reset_num_timesteps=ckpt is None,
                     progress_bar=progress_bar,
                 )
-            if stop.signal_name is not None:
+            if stop.requested:
                 print(f"{stop.signal_name}: stopped at {model.num_timesteps} agent steps; "
                       f"checkpoint {run_dir / 'checkpoints' / 'latest.zip'}; continue with: "
                       f"emurl train --resume {run_dir}", file=sys.stderr, flush=True)

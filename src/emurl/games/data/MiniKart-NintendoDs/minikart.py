@@ -8,9 +8,11 @@ Reward per agent step, clipped to [-1, 1]::
     k * Δrace_progress + speed_coef * speed - offroad_penalty * [floor is off-road or wall]
 
 - ``race_progress`` is in laps (fx32 in RAM, 1.0 per lap; it falls when driving
-  backwards), so ``k`` = 50 makes a whole lap worth 50 and one step of full-speed driving
-  (about 0.015 lap) about 0.7, under the clip.
-- ``speed`` is in pixels per frame (fx32 in RAM); at top speed (~2.5) the term is 0.025.
+  backwards), so ``k`` = 50 makes a whole lap worth 50. A lap of track 0 is ~470 px
+  (the autopilot in ``homebrew/minikart/tools/drive.py`` laps in ~640 frames at the top
+  speed of 0.75 px/frame), so one agent step (4 frames, 3 px) at top speed is ~0.006 lap,
+  a reward of ~0.3, under the clip.
+- ``speed`` is in pixels per frame (fx32 in RAM); at top speed (0.75) the term is 0.0075.
 - off-road is floor type 3, wall contact floor type 8 (MiniKart uses Mario Kart DS's KCL
   numbers: 0 road, 3 off-road, 8 wall). Both are penalised alike: with only the grass
   penalised, PPO learned to scrape along the outer wall, where the kart crawls forward
@@ -18,7 +20,7 @@ Reward per agent step, clipped to [-1, 1]::
 
 Terminated: the race is finished (``laps`` laps done: ``finished`` flag or
 ``race_progress >= laps``), or, optionally, the kart is stuck: its best race progress has
-not grown by ``stuck_progress`` laps (0.05: ~30 px, 2 s at top speed) for
+not grown by ``stuck_progress`` laps (0.05: ~24 px, half a second at top speed) for
 ``stuck_seconds`` of race time (race time counts from GO, so the countdown is not
 "stuck"); crawling along a wall does not count as progress. Truncation is the env's
 ``max_episode_steps``.
