@@ -336,3 +336,25 @@ def test_desmume_leaves_sigterm_to_the_process(integ):
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGTERM and "still alive" not in proc.stdout, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("backend", ["desmume", "melonds"])
+def test_power_on_restarts_the_rom(integ, backend):
+    """power_on() after a race has started puts the game back on its title screen, frame for
+    frame (replay and datasets call it for movies that start from power-on)."""
+    emu = open_emulator(integ.require_rom(), integ.system, backend)
+    try:
+        scene = integ.variables["scene"]
+        emu.step(30)
+        boot = emu.screen().copy(), scene.read(emu)
+        emu.set_buttons(np.array([b == "START" for b in emu.buttons], np.uint8))
+        emu.step(5)
+        emu.set_buttons(np.zeros(len(emu.buttons), np.uint8))
+        emu.step(60)
+        assert scene.read(emu) != boot[1]  # START left the title screen
+        emu.power_on()
+        emu.step(30)
+        assert scene.read(emu) == boot[1]
+        assert np.array_equal(emu.screen(), boot[0])
+    finally:
+        emu.close()

@@ -680,6 +680,9 @@ def record_dataset(
             if r["obs_shape"] != first_r["obs_shape"] or r["combos"] != first_r["combos"]:
                 raise DatasetError(f"{r['path']}: observations {r['obs_shape']} / actions differ from "
                                    f"{first_r['path']}'s ({first_r['obs_shape']}); record them separately")
+            if r["backend"] != first_r["backend"]:
+                raise DatasetError(f"{r['path']}: replayed on the {r['backend']} backend, {first_r['path']} on "
+                                   f"{first_r['backend']}: their screens differ; record them separately")
         if not any(r["steps"] for r in done):
             raise DatasetError("the movies gave no agent steps")
         counts = _merge([Path(t["shard"]) for t in tasks], done, tmp / "data.npz", compress)
@@ -689,7 +692,8 @@ def record_dataset(
         with np.load(tmp / "data.npz") as d:
             np.add.at(hist, d["actions"], 1)
         env_fields = {k: getattr(cfg, k) for k in ENV_FIELDS}
-        env_fields.update(game=integ.name, action_set=first_r["action_set"])
+        # the backend the frames came from (a movie's own), so that `emurl bc`'s config trains on it
+        env_fields.update(game=integ.name, action_set=first_r["action_set"], backend=first_r["backend"])
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,

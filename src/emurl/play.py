@@ -286,7 +286,7 @@ def play(
                 bits = key_to_bits.setdefault(code, np.zeros(nb, np.uint8))
                 bits[buttons.index(b)] = 1
         touch_ok = bool(getattr(emu, "supports_touch", False))
-        stacked = bool(getattr(emu, "stacked", True))
+        stacked = integ.system == "NintendoDs" and bool(getattr(emu, "stacked", False))
         if getattr(emu, "show", None) is not None and not stacked:
             emu.show("top")
 

@@ -516,7 +516,3 @@ class MelonDSBackend(RetroBackend):
             f"{path}: the melonds backend can't load a cartridge save (stable-retro gives "
             "its cores no save folder); use backend='desmume' to start from a save file"
         )
-
-    def power_on(self) -> None:
-        """Restart the ROM from power-on (a hard reset)."""
-        self._em.reset() if hasattr(self._em, "reset") else None

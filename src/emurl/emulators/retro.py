@@ -88,6 +88,7 @@ class RetroBackend:
         self._memory = self._data.memory
         self.frame_rate = float(self._em.get_screen_rate()) or 60.0
         self._closed = False
+        self._boot_state = self._em.get_state()  # stable-retro has no reset: power-on is this state
 
     # -- running -------------------------------------------------------------------
     def step(self, frames: int = 1) -> None:
@@ -137,6 +138,10 @@ class RetroBackend:
                 f"{self.rom_path}: the {self.core} core refused the savestate "
                 f"({len(state)} bytes): made by another core, ROM or version?"
             )
+
+    def power_on(self) -> None:
+        """Back to power-on: the state taken right after the ROM was loaded."""
+        self.load_state(self._boot_state)
 
     @property
     def game_data(self):
