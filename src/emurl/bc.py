@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emurl.fileio import atomic_write
 from emurl.datasets import Dataset, DatasetError, load_dataset
 
 
@@ -335,9 +336,7 @@ def behaviour_clone(
         ckpt = run_dir / "checkpoints" / "latest.zip"
         save_atomic(model, ckpt)
         write_yaml_atomic(run_dir / "config.yaml", cfg.to_dict())
-        tmp = run_dir / "bc.json.tmp"
-        tmp.write_text(json.dumps(report, indent=1))
-        os.replace(tmp, run_dir / "bc.json")
+        atomic_write(run_dir / "bc.json", json.dumps(report, indent=1).encode())
     log(f"checkpoint: {ckpt}")
     return BCResult(checkpoint=ckpt, run_dir=run_dir, train_accuracy=train_acc, val_accuracy=val_acc, history=history,
                     train_steps=int(len(train_idx)), val_steps=int(len(val_idx)), config=cfg)

@@ -74,16 +74,24 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=f"{docs.get(f.name, '')} [default {f.default}]")
 
 
+def parse_set(items) -> dict:
+    """``--set KEY=VALUE`` arguments as a dict of overrides (values stay strings: the
+    config parses them)."""
+    overrides = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise EmurlError(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key] = value
+    return overrides
+
+
 def _train(args) -> int:
     from emurl.train.config import TrainConfig, build_config
     from emurl.train.run import train
 
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise EmurlError(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key] = value
+    overrides.update(parse_set(args.set))
     if args.resume:
         overrides.pop("game", None)
         run_dir = train(resume=args.resume, overrides=overrides, progress_bar=not args.no_progress)

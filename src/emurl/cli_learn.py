@@ -77,12 +77,9 @@ def _bc(args) -> int:
     if args.recurrent:
         raise EmurlError("--recurrent: not available: emurl train has no recurrent PPO to continue a "
                          "CnnLstmPolicy checkpoint with; clone the feed-forward policy")
-    overrides = {}
-    for item in args.set or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise EmurlError(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key] = value
+    from emurl.cli import parse_set
+
+    overrides = parse_set(args.set)
     res = behaviour_clone(
         args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         val_fraction=args.val_fraction, value_coef=args.value_coef, seed=args.seed,

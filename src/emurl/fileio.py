@@ -8,6 +8,10 @@ import tempfile
 from pathlib import Path
 
 
+_UMASK = os.umask(0)  # read once: setting it is process-wide, so not on every write
+os.umask(_UMASK)
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder (created
     if missing), fsync, ``os.replace``. A crash leaves the old file or the new one, never
@@ -24,10 +28,8 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            os.fchmod(f.fileno(), 0o666 & ~_UMASK)  # mkstemp makes 0600
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

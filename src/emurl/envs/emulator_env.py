@@ -29,6 +29,25 @@ def _bits(mask: int, n: int) -> np.ndarray:
     return np.array([(mask >> i) & 1 for i in range(n)], dtype=np.uint8)
 
 
+
+class _StepReads:
+    """An emulator's ``read`` with the values of one agent step remembered, for variables
+    behind pointers: Mario Kart DS's reach their structs through the same few base
+    pointers (and a region offset), so without it each base was read once per variable."""
+
+    __slots__ = ("_read", "_seen")
+
+    def __init__(self, emulator):
+        self._read = emulator.read
+        self._seen: dict = {}
+
+    def read(self, address: int, dtype):
+        key = (address, dtype)
+        value = self._seen.get(key)
+        if value is None:
+            value = self._seen[key] = self._read(address, dtype)
+        return value
+
 class EmulatorEnv(gym.Env):
     """A game on a real emulator, with reward and episode end from the integration's scenario.
 
@@ -156,6 +175,8 @@ class EmulatorEnv(gym.Env):
         self._all_vars = list(integ.variables.values())
         if self._python is not None:
             self._needed = self._all_vars  # the module may read any variable
+        # pointer chains share their bases: read each address once a step
+        self._step_reads = any(v.pointer or v.address_offset is not None for v in self._needed)
         self._scen_state = ScenarioState(scen)
         self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {v.name: float if v.scale else int for v in self._needed})
 
@@ -299,15 +320,19 @@ class EmulatorEnv(gym.Env):
     # -- episode ------------------------------------------------------------------------
     def _read(self) -> dict:
         emu = self.emulator
+        if self._step_reads:
+            emu = _StepReads(emu)
         return {v.name: v.read(emu) for v in self._needed}
 
     def _observe(self, prev_screen=None) -> np.ndarray:
         if self.obs_type == "rgb":
             screen = self.emulator.screen()
             self._last_screen = screen
-            if prev_screen is not None:
-                screen = np.maximum(screen, prev_screen)
-            return screen[self._crop] if self._crop else screen
+            crop = self._crop
+            obs = screen[crop] if crop else screen
+            if prev_screen is not None:  # max-pool only what is observed (one DS screen of two)
+                obs = np.maximum(obs, prev_screen[crop] if crop else prev_screen)
+            return obs
         self._last_screen = None
         if self.obs_type == "ram":
             return self.emulator.ram()

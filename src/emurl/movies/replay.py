@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 import tempfile
 from pathlib import Path
@@ -35,10 +34,7 @@ def start_state_bytes(movie: Movie, backend: str | None = None, game_path=None) 
     from emurl.games import load_integration
 
     integ = load_integration(movie.game, game_path)
-    if "backend" in inspect.signature(integ.load_state_bytes).parameters:  # per-backend states
-        data = integ.load_state_bytes(state, backend=backend)
-    else:
-        data = integ.load_state_bytes(state)
+    data = integ.load_state_bytes(state, backend=backend)
     if data is None:
         raise MovieError(f"start_state: {movie.game} has no state {state!r}")
     return data
