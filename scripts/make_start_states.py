@@ -1,6 +1,6 @@
 """Make an integration's start states from power-on on each backend, from its ``start_states.json``.
 
-    python scripts/make_start_states.py MiniKart-NintendoDs [--backend desmume melonds] [--out DIR]
+    python scripts/make_start_states.py MiniKart-NintendoDs [--backend desmume melonds] [--states NAME...] [--out DIR]
 
 Each (state, backend) runs in its own process (one emulator per process), drives the menus
 with the input script, saves ``<name>.<backend>.state`` (gzip) and a ``.json`` stamp
@@ -28,12 +28,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("game")
     ap.add_argument("--backend", nargs="+", default=["desmume", "melonds"])
+    ap.add_argument("--states", nargs="+", help="only these scripts (default: all)")
     ap.add_argument("--out", help="output folder (default: the integration folder)")
     args = ap.parse_args()
     from emurl.games import load_integration
     from emurl.games.start_states import load_scripts
 
-    names = list(load_scripts(load_integration(args.game)))
+    scripts = load_scripts(load_integration(args.game))
+    unknown = sorted(set(args.states or ()) - set(scripts))
+    if unknown:
+        raise SystemExit(f"{args.game}: no start-state script named {', '.join(unknown)} (scripts: {', '.join(scripts)})")
+    names = args.states or list(scripts)
     jobs = [(args.game, n, b, args.out) for n in names for b in args.backend]
     ctx = mp.get_context("spawn")
     with ctx.Pool(2, maxtasksperchild=1) as pool:

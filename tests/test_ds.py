@@ -358,3 +358,37 @@ def test_power_on_restarts_the_rom(integ, backend):
         assert np.array_equal(emu.screen(), boot[0])
     finally:
         emu.close()
+
+
+def test_spread_start_states_and_the_training_draw(integ):
+    """The states along lap 1 come from the autopilot's inputs on both backends (same
+    moment, same place), training episodes draw among them, and evaluation keeps ``state``."""
+    from emurl.train.config import TrainConfig, apply
+    from emurl.train.run import make_env, preflight
+
+    parts = [f"Track0_part{k}" for k in range(1, 8)]
+    assert set(parts) <= set(load_scripts(integ)) and set(parts) <= set(integ.states("desmume")) & set(integ.states("melonds"))
+    cfg = apply(TrainConfig(), {"game": GAME, "state": "Track0", "start_states": "Track0, Track0_part3,Track0_part6",
+                                "noop_max": 0, "num_envs": 1}, "test")
+    assert cfg.start_states == ["Track0", "Track0_part3", "Track0_part6"]
+    preflight(cfg)
+    env = make_env(cfg)
+    try:
+        progress = {}
+        for seed in range(12):
+            _, info = env.reset(seed=seed)
+            progress.setdefault(info["start_state"], set()).add(round(float(info["race_progress"]), 3))
+        assert set(progress) == {"Track0", "Track0_part3", "Track0_part6"}
+        assert progress["Track0"] == {0.0} and all(len(p) == 1 for p in progress.values())
+        assert 0.0 < min(progress["Track0_part3"]) < min(progress["Track0_part6"]) < 1.0
+    finally:
+        env.close()
+    evaluation = make_env(cfg, evaluation=True)
+    try:
+        for seed in range(3):
+            _, info = evaluation.reset(seed=seed)
+            assert "start_state" not in info and float(info["race_progress"]) == 0.0 and info["race_frame"] <= 2
+    finally:
+        evaluation.close()
+    with pytest.raises(UnknownStateError, match="Track0_part3"):
+        preflight(apply(cfg, {"start_states": "Track0_part3,Track0_part99"}, "test"))

@@ -34,7 +34,7 @@ from emurl.games.mkds.courses import (
     course_by_order,
     find_course,
 )
-from emurl.games.mkds.curriculum import StartStateCurriculum, save_state_here
+from emurl.envs.curriculum import StartStateCurriculum, save_state_here
 from emurl.games.mkds.features import (
     KclGeometry,
     MemoryLayoutError,

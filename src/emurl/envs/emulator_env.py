@@ -163,6 +163,7 @@ class EmulatorEnv(gym.Env):
         if initial is None:
             initial = emu.save_state()  # power-on
         self._initial_state = initial
+        self._state_cache: dict[str, bytes] = {}
         emu.load_state(initial)
         emu.step()
 
@@ -348,7 +349,10 @@ class EmulatorEnv(gym.Env):
         emu = self.emulator
         initial = self._initial_state
         if options and options.get("state"):
-            initial = self.integration.load_state_bytes(options["state"], self._backend)
+            name = options["state"]
+            initial = self._state_cache.get(name)
+            if initial is None:  # read each named state once: a curriculum asks every episode
+                initial = self._state_cache[name] = self.integration.load_state_bytes(name, self._backend)
         emu.load_state(initial)
         emu.set_buttons(self._zero, 0)
         if self.touch:

@@ -28,7 +28,9 @@ class TrainConfig:
     algo: str = "ppo"
     """ppo or dqn (Stable-Baselines3)"""
     state: str | None = "default"
-    """start state ('default': the integration's; none: power-on)"""
+    """start state ('default': the integration's; none: power-on); evaluation always starts here"""
+    start_states: list[str] | None = None
+    """training episodes start from one of these states, drawn uniformly per episode (e.g. points spread along a track); none: from state"""
     scenario: str | None = None
     """scenario name or JSON path (default: scenario.json)"""
     obs_type: str = "rgb"
@@ -162,6 +164,12 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             if str(value).lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError
+        if "list[str]" in text:
+            if isinstance(value, str):
+                value = [v.strip() for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
+            if not isinstance(value, (list, tuple)) or not value:
+                raise ValueError
+            return [str(v) for v in value]
         if "list[int]" in text:
             if isinstance(value, str):
                 value = [int(v) for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]

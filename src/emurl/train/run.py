@@ -31,13 +31,14 @@ def make_env(cfg: TrainConfig, evaluation: bool = False):
     """The env a run trains (or evaluates) on, built only from ``cfg``.
 
     Training: EmulatorEnv → TimeLimit → episode statistics (raw score) → life-loss
-    termination (optional) → pixel pipeline with reward clipping. Evaluation: the same
-    observations, but whole games, unclipped rewards and ``eval_max_steps``.
+    termination (optional) → pixel pipeline with reward clipping → a start state drawn
+    per episode from ``start_states`` (if set). Evaluation: the same observations, but
+    whole games from ``state``, unclipped rewards and ``eval_max_steps``.
     """
     import emurl
 
     pixels = cfg.obs_type == "rgb"
-    return emurl.make(
+    env = emurl.make(
         cfg.game,
         state=cfg.state,
         scenario=cfg.scenario,
@@ -63,6 +64,11 @@ def make_env(cfg: TrainConfig, evaluation: bool = False):
         else None,
         clip_reward=cfg.clip_reward and not evaluation and not pixels,
     )
+    if cfg.start_states and not evaluation:
+        from emurl.envs.curriculum import StartStateCurriculum
+
+        env = StartStateCurriculum(env, cfg.start_states)  # seeded by the vec env's reset(seed=seed + rank)
+    return env
 
 
 class _EnvFactory:
@@ -87,6 +93,8 @@ def preflight(cfg: TrainConfig) -> None:
     backend = resolve_backend(integ.system, cfg.backend)
     if cfg.state:
         integ.load_state_bytes(None if cfg.state == "default" else cfg.state, backend)
+    for name in cfg.start_states or ():
+        integ.load_state_bytes(name, backend)
     integ.scenario(cfg.scenario)
 
 

@@ -9,8 +9,9 @@ The integration's data (memory map, scenarios, action sets) is in
 - :mod:`~emurl.games.mkds.start_state`: drive the menus to a Time Trial and save a state;
 - :mod:`~emurl.games.mkds.check`: ``emurl games check``: a live table of the variables;
 - :mod:`~emurl.games.mkds.features`: memory features (checkpoint, wall "LiDAR" rays);
-- :mod:`~emurl.games.mkds.curriculum`: several start states sampled per episode;
 - :mod:`~emurl.games.mkds.cli`: ``emurl mkds ...`` sub-commands.
+
+Several start states drawn per episode: :mod:`emurl.envs.curriculum` (any game).
 
 Every game fact comes from the shared facts file ``facts/mario-kart-ds.md``; none was
 checked against a running game (no ROM was available), which is why
