@@ -392,3 +392,30 @@ def test_spread_start_states_and_the_training_draw(integ):
         evaluation.close()
     with pytest.raises(UnknownStateError, match="Track0_part3"):
         preflight(apply(cfg, {"start_states": "Track0_part3,Track0_part99"}, "test"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_main_ram_matches_typed_reads(integ, backend):
+    """``ram()`` is main RAM (4 MiB from 0x02000000) on both backends: its bytes are what
+    the typed reads see (the driver struct through its pointer), and on DeSmuME the fast
+    view of the library's array equals the slow per-word accessor."""
+    env = emurl.make(GAME, backend=backend, state="Track0_part2", noop_max=0)
+    try:
+        env.reset(seed=0)
+        env.step(1)
+        emu = env.unwrapped.emulator
+        ram = emu.ram()
+        assert ram.dtype == np.uint8 and ram.shape == (0x400000,)
+        driver = emu.read(0x02100000, "<u4")
+        assert 0x02000000 <= driver < 0x02400000
+        assert int.from_bytes(ram[0x100000:0x100004].tobytes(), "little") == driver
+        off = driver - 0x02000000
+        x = int.from_bytes(ram[off:off + 4].tobytes(), "little", signed=True)
+        assert x == emu.read(driver, "<i4") and emu.read_bytes(driver, 4) == ram[off:off + 4].tobytes()
+        assert 40 < x / 4096 < 250
+        if backend == "desmume":
+            assert emu._main_ram_view() is not None, "the fast view of MMU.MAIN_MEM failed its check"
+            emu._ram_view = None  # the accessor path
+            assert np.array_equal(emu.ram(), ram)
+    finally:
+        env.close()
