@@ -52,6 +52,8 @@ from emurl.games.mkds.start_state import (
     make_start_state,
     menu_script,
 )
+from emurl.games.start_states import StartStateError as GenericStartStateError
+from emurl.games.start_states import run_script, script_frame_count, script_frames
 from emurl.games.variables import Variable
 
 GAME = "MarioKartDS-NintendoDs"
@@ -494,7 +496,7 @@ def _never_open(*args):
 
 def test_menu_script():
     def presses(script):
-        return [b for kind, b in script if kind == "press"]
+        return [step["press"] for step in script if "press" in step]
 
     assert kart_position(0, 0) == 0 and kart_position(0, 2) == 2
     assert kart_position(0, 21) == 3  # kart 21 belongs to character 7, second in the grid
@@ -511,6 +513,58 @@ def test_menu_script():
     assert p[-5:] == ["A", "DOWN", "A", "A", "A"] and p.count("DOWN") == 2
 
 
+def test_menu_script_is_a_start_states_script_with_the_facts_timing():
+    """menu_script uses emurl's one script format: {"wait": N} and {"press": button} steps,
+    a press one frame; the frames each button goes down on are the facts' menu timing."""
+    for script in (menu_script("f8c"), menu_script("rr", character=9, kart=27)):
+        assert all(step.keys() == {"wait"} and isinstance(step["wait"], int) and step["wait"] > 0
+                   or step.keys() == {"press"} and step["press"] in DS_BUTTONS for step in script)
+
+    def downs(script):
+        return [(f, held) for f, held in enumerate(script_frames(script)) if held]
+
+    f8c = menu_script("f8c")  # character 0, kart 0, cup 0 slot 0: no cursor moves
+    assert script_frame_count(f8c) == 829 and len(script_frames(f8c)) == 829
+    assert downs(f8c) == [(360, ("A",)), (471, ("DOWN",)), (472, ("A",)), (518, ("A",)), (564, ("A",)),
+                          (595, ("A",)), (756, ("A",)), (812, ("A",)), (828, ("A",))]
+    rr = menu_script("rr", character=9, kart=27)  # grid row 2; cup 3 (column 3) slot 3; moves 7 frames apart
+    assert script_frame_count(rr) == 893
+    assert downs(rr) == [(360, ("A",)), (471, ("DOWN",)), (472, ("A",)), (518, ("A",)),
+                         (564, ("DOWN",)), (572, ("DOWN",)), (580, ("A",)), (611, ("A",)),
+                         (772, ("RIGHT",)), (780, ("RIGHT",)), (788, ("RIGHT",)), (796, ("A",)),
+                         (852, ("DOWN",)), (860, ("DOWN",)), (868, ("DOWN",)), (876, ("A",)), (892, ("A",))]
+    # the kart list: RIGHT 3 per character (kart 21 is Luigi's first, 3 RIGHTs past Mario's)
+    k = menu_script("f8c", character=0, kart=21)
+    assert script_frame_count(k) == 829 + 3 * 8
+    assert [b for _, (b,) in downs(k)][5:9] == ["RIGHT", "RIGHT", "RIGHT", "A"]
+
+
+def test_menu_script_plays_on_the_generic_runner():
+    """run_script plays a menu script frame for frame as script_frames expands it; a button
+    the emulator lacks fails with the one StartStateError, naming it and the emulator's buttons."""
+    assert StartStateError is GenericStartStateError and issubclass(StartStateError, RuntimeError)
+    script = menu_script("rr", character=9, kart=27)
+    fake = FakeMkds(race_at=None)
+    assert run_script(fake, script) == script_frame_count(script) == fake.frame
+    assert fake.presses == [(f, held) for f, held in enumerate(script_frames(script)) if held]
+    assert fake.held == ()  # released at the end
+
+    class NoDown(FakeMkds):
+        buttons = tuple(b for b in DS_BUTTONS if b != "DOWN")
+
+    with pytest.raises(StartStateError, match=r"\[3\]: unknown button 'DOWN' \(buttons: B, Y, SELECT, START, UP, LEFT"):
+        run_script(NoDown(race_at=None), script)
+    with pytest.raises(StartStateError, match=r"\[1\]: unknown button 'Z'"):
+        script_frames([{"wait": 2}, {"press": "Z"}], buttons=DS_BUTTONS)
+    with pytest.raises(StartStateError, match=r"\[0\]: an until step has no fixed frame count"):
+        script_frame_count([{"until": {"race_frame": 1}}])
+    with pytest.raises(StartStateError, match=r"\[1\]: expected one of wait/press/hold/until"):
+        script_frames([{"wait": 1}, ("press", "A")])
+    # press with frames/repeat/gap: (frames + gap) * repeat frames, as run_script runs them
+    assert script_frames([{"press": ["A", "B"], "frames": 2, "repeat": 2, "gap": 1}, {"wait": 1}]) == [
+        ("A", "B"), ("A", "B"), (), ("A", "B"), ("A", "B"), (), ()]
+
+
 def test_make_start_state(tmp_path):
     save = tmp_path / "100percent.sav"
     save.write_bytes(b"\xff" * 1024)
@@ -523,7 +577,8 @@ def test_make_start_state(tmp_path):
     assert record["backend"] == "fake" and record["core"] == "fake core 1.0" and record["game_code"] == "AMCE"
     assert record["rom_sha1"] == check_rom(rom).sha1 and (record["course"], record["course_id"]) == ("yf", 22)
     assert record["race_frame"] == 1 and record["save"] == "100percent.sav" and fake.backup == str(save)
-    assert [b for _, b in fake.presses] == [(b,) for kind, b in menu_script("yf") if kind == "press"]
+    assert fake.presses == [(f, held) for f, held in enumerate(script_frames(menu_script("yf"))) if held]
+    assert record["frames_from_power_on"] == fake.frame == 1501  # menus, then until the race frame counter reads 1
 
 
 def test_start_state_loads_by_name(tmp_path, monkeypatch):
@@ -572,6 +627,12 @@ def test_start_state_errors(tmp_path):
 
     with pytest.raises(StartStateError, match="can't load a cartridge save"):
         make_start_state(rom, "yf", save=save, folder=states, open_emulator=_opener(NoSaves()))
+
+    class NoA(FakeMkds):
+        buttons = tuple(b for b in DS_BUTTONS if b != "A")
+
+    with pytest.raises(StartStateError, match=r"script \(fake emulator\)\[1\]: unknown button 'A' \(buttons: B, Y"):
+        make_start_state(rom, "yf", save=save, folder=states, open_emulator=_opener(NoA()))
 
 
 # -- games check ----------------------------------------------------------------------------

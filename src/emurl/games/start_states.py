@@ -8,12 +8,19 @@ backend gives that backend's state of the same moment.
 An input script is a list of steps (JSON-friendly):
 
 - ``{"wait": N}``: run N frames with nothing pressed;
-- ``{"press": ["START"], "frames": 1, "repeat": 1, "gap": 0}``: hold the buttons for
-  ``frames`` frames, release; ``repeat`` times, with ``gap`` released frames after each;
+- ``{"press": ["START"], "frames": 1, "repeat": 1, "gap": 0}``: hold the buttons (a list
+  of names, or one name: ``{"press": "A"}``) for ``frames`` frames, release; ``repeat``
+  times, with ``gap`` released frames after each (so ``{"press": "A"}`` is A for one
+  frame); ``(frames + gap) * repeat`` frames in all;
 - ``{"hold": ["A"], "frames": N}``: the same as press, for readability;
 - ``{"until": {"race_frame": 1}, "timeout": 600}``: run released frames until every
   named variable equals its value (read through the integration's variables after each
   frame); fails after ``timeout`` frames.
+
+Games build scripts in code too (Mario Kart DS's
+:func:`emurl.games.mkds.start_state.menu_script`); :func:`script_frames` expands a script
+without ``until`` steps into the buttons held on each frame, as :func:`run_script` plays
+it (e.g. to write it as a movie).
 
 Files: ``<name>.<backend>.state`` (gzip, as stable-retro's states) and beside it
 ``<name>.<backend>.json``: backend, core, ROM SHA-1, the script and the frame count.
@@ -31,8 +38,69 @@ from emurl.errors import EmurlError, IntegrationError
 from emurl.fileio import atomic_write, write_state
 
 
-class StartStateError(EmurlError):
-    """An input script failed: a condition was not met in time, or a step is malformed."""
+class StartStateError(EmurlError, RuntimeError):
+    """A start state could not be made: an input script failed (a condition not met in time,
+    a malformed step, an unknown button) or a game's own checks did (e.g. Mario Kart DS's:
+    no race in time, the wrong race, no save)."""
+
+
+_KINDS = ("wait", "press", "hold", "until")
+
+
+def _kind(step, i: int, where: str) -> str:
+    """The step's kind (one of :data:`_KINDS`). Raises StartStateError: not exactly one."""
+    kinds = [k for k in _KINDS if k in step] if isinstance(step, dict) else []
+    if len(kinds) != 1:
+        raise StartStateError(f"{where}[{i}]: expected one of wait/press/hold/until, got {step!r}")
+    return kinds[0]
+
+
+def _press(step: dict) -> tuple[list[str], int, int, int]:
+    """A press/hold step's ``(buttons, frames held, gap, repeat)``."""
+    names = step.get("press", step.get("hold"))
+    if isinstance(names, str):
+        names = [names]
+    return list(names), int(step.get("frames", 1)), int(step.get("gap", 0)), int(step.get("repeat", 1))
+
+
+def _check_buttons(names, buttons, i: int, where: str) -> None:
+    for b in names:
+        if b not in buttons:
+            raise StartStateError(f"{where}[{i}]: unknown button {b!r} (buttons: {', '.join(buttons)})")
+
+
+def script_frames(script: list, buttons=None, where: str = "input script") -> list[tuple[str, ...]]:
+    """The buttons held on each frame of ``script``, as :func:`run_script` plays it: a wait
+    holds nothing for N frames; a press holds its buttons ``frames`` frames then nothing
+    ``gap`` frames, ``repeat`` times. ``len(...)`` is the script's frame count.
+
+    Args:
+        script: the steps (see the module doc), without ``until`` steps (their length
+            depends on the game).
+        buttons: if given, the button names allowed (e.g. a movie's).
+        where: names the script in errors.
+
+    Raises:
+        StartStateError: a malformed step, an ``until`` step, or a button not in ``buttons``.
+    """
+    frames: list[tuple[str, ...]] = []
+    for i, step in enumerate(script):
+        kind = _kind(step, i, where)
+        if kind == "wait":
+            frames.extend([()] * int(step["wait"]))
+        elif kind == "until":
+            raise StartStateError(f"{where}[{i}]: an until step has no fixed frame count, got {step!r}")
+        else:
+            names, hold, gap, repeat = _press(step)
+            if buttons is not None:
+                _check_buttons(names, list(buttons), i, where)
+            frames.extend(([tuple(names)] * hold + [()] * gap) * repeat)
+    return frames
+
+
+def script_frame_count(script: list, where: str = "input script") -> int:
+    """Frames :func:`run_script` runs for ``script`` (no ``until`` steps): see :func:`script_frames`."""
+    return len(script_frames(script, where=where))
 
 
 def run_script(emulator, script: list, variables: dict | None = None, where: str = "input script") -> int:
@@ -41,39 +109,31 @@ def run_script(emulator, script: list, variables: dict | None = None, where: str
     Args:
         emulator: an :class:`emurl.emulators.Emulator`.
         script: the steps.
-        variables: name → :class:`emurl.games.variables.Variable`, for ``until`` steps.
+        variables: name → :class:`emurl.games.variables.Variable`, for ``until`` steps
+            (not needed by a script without them).
         where: names the script in errors.
 
     Raises:
-        StartStateError: a malformed step, or an ``until`` that timed out.
+        StartStateError: a malformed step, a button the emulator does not have (the
+            message names it and the emulator's buttons), or an ``until`` that timed out.
     """
     buttons = list(emulator.buttons)
     zero = np.zeros(len(buttons), np.uint8)
     frames = 0
 
-    def mask(names, i):
-        m = zero.copy()
-        for b in names:
-            if b not in buttons:
-                raise StartStateError(f"{where}[{i}]: unknown button {b!r} (buttons: {', '.join(buttons)})")
-            m[buttons.index(b)] = 1
-        return m
-
     for i, step in enumerate(script):
-        if not isinstance(step, dict) or len({"wait", "press", "hold", "until"} & step.keys()) != 1:
-            raise StartStateError(f"{where}[{i}]: expected one of wait/press/hold/until, got {step!r}")
-        if "wait" in step:
+        kind = _kind(step, i, where)
+        if kind == "wait":
             emulator.set_buttons(zero)
             emulator.step(int(step["wait"]))
             frames += int(step["wait"])
-        elif "press" in step or "hold" in step:
-            names = step.get("press", step.get("hold"))
-            if isinstance(names, str):
-                names = [names]
-            m = mask(names, i)
-            hold = int(step.get("frames", 1))
-            gap = int(step.get("gap", 0))
-            for _ in range(int(step.get("repeat", 1))):
+        elif kind in ("press", "hold"):
+            names, hold, gap, repeat = _press(step)
+            _check_buttons(names, buttons, i, where)
+            m = zero.copy()
+            for b in names:
+                m[buttons.index(b)] = 1
+            for _ in range(repeat):
                 emulator.set_buttons(m)
                 emulator.step(hold)
                 emulator.set_buttons(zero)

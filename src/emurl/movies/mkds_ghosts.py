@@ -39,6 +39,7 @@ import numpy as np
 from emurl.games.mkds.courses import COURSES, Course, UnknownCourseError, course_by_id
 from emurl.games.mkds.game import GAME
 from emurl.games.mkds.start_state import default_name, menu_script
+from emurl.games.start_states import script_frames
 from emurl.movies import MovieError
 from emurl.movies.dsm import DSM_BUTTONS, FRAME_RATE, SYSTEM
 from emurl.movies.movie import Movie
@@ -252,7 +253,8 @@ class Ghost:
             GhostError: the character or kart is not on the select screens.
         """
         try:
-            script = script_frames(menu_script(self.course, self.character, self.kart))
+            script = script_frames(menu_script(self.course, self.character, self.kart), DSM_BUTTONS,
+                                   where=f"{GAME} menu script")
         except (ValueError, UnknownCourseError) as exc:
             raise GhostError(str(exc), self.slot, self.course) from None
         race_start = len(script) + race_load_frames
@@ -275,19 +277,6 @@ class Ghost:
             backend="desmume", start_state=None, sram=sram, frame_rate=FRAME_RATE,
             touch=np.zeros((len(buttons), 3), np.int16), metadata=meta,
         )
-
-
-def script_frames(script) -> list[tuple[str, ...]]:
-    """Buttons held on each frame of a menu script of ``("wait", frames)`` / ``("press", button)``
-    steps (:func:`emurl.games.mkds.start_state.menu_script`), as its ``run_script`` plays
-    it: a wait holds nothing for that many frames, a press holds the button one frame."""
-    frames: list[tuple[str, ...]] = []
-    for kind, arg in script:
-        if kind == "wait":
-            frames.extend([()] * int(arg))
-        else:
-            frames.append((str(arg),))
-    return frames
 
 
 @dataclass

@@ -2,8 +2,11 @@
 
 The menu inputs are the marIOkart recorder's (facts/mario-kart-ds.md, "Reaching a Time
 Trial race from power-on"), from power-on with a save that has every course unlocked
-loaded as the cartridge's backup memory (e.g. ``100percent.sav``). One press holds a
-button for one frame, then releases it:
+loaded as the cartridge's backup memory (e.g. ``100percent.sav``). :func:`menu_script`
+gives them as an input script of emurl's one format (:mod:`emurl.games.start_states`:
+``{"wait": frames}`` and ``{"press": button}`` steps), played by
+:func:`emurl.games.start_states.run_script`. One press holds a button for one frame, then
+releases it:
 
 1. wait 360 frames, press A (title screen);
 2. wait 110, press DOWN, press A, wait 45, press A (single player, time trial);
@@ -44,12 +47,12 @@ from typing import Callable
 
 import numpy as np
 
-from emurl.errors import EmurlError
 from emurl.fileio import atomic_write, write_state
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
 from emurl.games.mkds.courses import Course, find_course
 from emurl.games.mkds.rom import check_rom, game_code_in_memory
+from emurl.games.start_states import StartStateError, run_script
 
 CHARACTER_GRID = (0, 7, 4, 6, 2, 1, 5, 3, 9, 8, 10, 11)
 """Character ids in the character select grid, row by row, 4 columns (facts)."""
@@ -58,10 +61,6 @@ MOVE_WAIT = 7
 """Frames waited after each cursor move in a menu (facts: 7 in the character grid)."""
 N_KARTS = 36
 DEFAULT_SAVE_NAME = "100percent.sav"
-
-
-class StartStateError(EmurlError, RuntimeError):
-    """A start state could not be made: no race in time, the wrong race, no save, a backend without saves."""
 
 
 @dataclass(frozen=True)
@@ -97,61 +96,46 @@ def kart_position(character: int, kart: int) -> int:
     return 3 * ((CHARACTER_GRID.index(owner) - CHARACTER_GRID.index(character)) % n) + slot
 
 
-def _moves(index: int) -> list[tuple[str, str | int]]:
+def _wait(frames: int) -> dict:
+    return {"wait": frames}
+
+
+def _press(button: str) -> dict:
+    return {"press": button}
+
+
+def _moves(index: int) -> list[dict]:
     row, col = divmod(index, GRID_COLUMNS)
-    out: list[tuple[str, str | int]] = []
+    out: list[dict] = []
     for button, times in (("RIGHT", col), ("DOWN", row)):
         for _ in range(times):
-            out += [("press", button), ("wait", MOVE_WAIT)]
+            out += [_press(button), _wait(MOVE_WAIT)]
     return out
 
 
-def menu_script(course: Course | str, character: int = 0, kart: int = 0) -> list[tuple[str, str | int]]:
-    """The inputs from power-on to the race: a list of ``("wait", frames)`` and ``("press", button)``.
+def menu_script(course: Course | str, character: int = 0, kart: int = 0) -> list[dict]:
+    """The inputs from power-on to the race, as an input script of
+    :mod:`emurl.games.start_states`: a list of ``{"wait": frames}`` (nothing pressed for
+    that many frames) and ``{"press": button}`` (the button held one frame, then released)
+    steps. Play it with :func:`emurl.games.start_states.run_script`; expand it per frame
+    with :func:`emurl.games.start_states.script_frames`.
 
     Raises:
         UnknownCourseError, ValueError: an unknown course, character or kart.
     """
     course = find_course(course)
     kart_moves = kart_position(character, kart)
-    s: list[tuple[str, str | int]] = [("wait", 360), ("press", "A")]
-    s += [("wait", 110), ("press", "DOWN"), ("press", "A"), ("wait", 45), ("press", "A")]
-    s += [("wait", 45)] + _moves(CHARACTER_GRID.index(character)) + [("press", "A"), ("wait", 30)]
+    s: list[dict] = [_wait(360), _press("A")]
+    s += [_wait(110), _press("DOWN"), _press("A"), _wait(45), _press("A")]
+    s += [_wait(45)] + _moves(CHARACTER_GRID.index(character)) + [_press("A"), _wait(30)]
     for _ in range(kart_moves):
-        s += [("press", "RIGHT"), ("wait", MOVE_WAIT)]
-    s += [("press", "A")]
-    s += [("wait", 160)] + _moves(course.cup) + [("press", "A"), ("wait", 55)]
+        s += [_press("RIGHT"), _wait(MOVE_WAIT)]
+    s += [_press("A")]
+    s += [_wait(160)] + _moves(course.cup) + [_press("A"), _wait(55)]
     for _ in range(course.slot):
-        s += [("press", "DOWN"), ("wait", MOVE_WAIT)]
-    s += [("press", "A"), ("wait", 15), ("press", "A")]
+        s += [_press("DOWN"), _wait(MOVE_WAIT)]
+    s += [_press("A"), _wait(15), _press("A")]
     return s
-
-
-def run_script(emulator, script: list[tuple[str, str | int]]) -> int:
-    """Play a :func:`menu_script` on ``emulator``; returns the frames run.
-
-    Raises:
-        StartStateError: the script names a button the emulator does not have.
-    """
-    buttons = list(emulator.buttons)
-    none = np.zeros(len(buttons), np.uint8)
-    frames = 0
-    for kind, arg in script:
-        if kind == "wait":
-            emulator.set_buttons(none, 0)
-            emulator.step(int(arg))
-            frames += int(arg)
-        else:
-            if arg not in buttons:
-                backend = getattr(emulator, "backend", "?")
-                raise StartStateError(f"the {backend} emulator has no button {arg!r} (buttons: {buttons})")
-            pressed = none.copy()
-            pressed[buttons.index(arg)] = 1
-            emulator.set_buttons(pressed, 0)
-            emulator.step(1)
-            emulator.set_buttons(none, 0)
-            frames += 1
-    return frames
 
 
 def wait_for_race(emulator, timeout_frames: int = 1800) -> int:
@@ -285,7 +269,7 @@ def open_race(
                 f"the {emu.backend} backend can't load a cartridge save (no load_backup); use backend='desmume'"
             )
         emu.load_backup(str(save_path))
-        frames = run_script(emu, script)
+        frames = run_script(emu, script, where=f"{game.GAME} menu script ({emu.backend} emulator)")
         rate = float(getattr(emu, "frame_rate", game.FRAME_RATE))
         try:
             frames += wait_for_race(emu, int(timeout_seconds * rate))
@@ -386,5 +370,5 @@ def make_start_state(
 
 __all__ = [
     "CHARACTER_GRID", "StartState", "StartStateError", "config_problems", "default_name", "default_save",
-    "kart_position", "make_start_state", "menu_script", "open_race", "run_script", "wait_for_race",
+    "kart_position", "make_start_state", "menu_script", "open_race", "wait_for_race",
 ]
