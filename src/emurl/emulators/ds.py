@@ -115,15 +115,6 @@ def _check_main_ram(address: int, size: int, backend: str) -> None:
         )
 
 
-def _crc16_modbus(data: bytes) -> int:
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
 def check_nds_header(path: str) -> None:
     """Check that ``path`` starts with a Nintendo DS cartridge header whose CRC-16 is right.
 
@@ -134,15 +125,17 @@ def check_nds_header(path: str) -> None:
     Raises:
         EmulatorError: the file is too short or its header CRC is wrong.
     """
-    with open(path, "rb") as f:
-        head = f.read(0x200)
-    if len(head) < 0x200:
-        raise EmulatorError(f"{path}: not a Nintendo DS ROM ({len(head)} bytes; a DS ROM starts with a 512-byte header)")
-    want = int.from_bytes(head[0x15E:0x160], "little")
-    got = _crc16_modbus(head[:0x15E])
-    if want != got:
+    from emurl.nds import HEADER_SIZE, crc16_modbus, read_header
+
+    header = read_header(path)
+    if header is None:
+        size = os.path.getsize(path)
+        raise EmulatorError(f"{path}: not a Nintendo DS ROM ({size} bytes; a DS ROM starts with a {HEADER_SIZE}-byte header)")
+    if not header.crc_ok:
+        with open(path, "rb") as f:
+            got = crc16_modbus(f.read(0x15E))
         raise EmulatorError(
-            f"{path}: not a Nintendo DS ROM: header CRC-16 at 0x15E is {want:#06x}, the header's bytes give {got:#06x}"
+            f"{path}: not a Nintendo DS ROM: header CRC-16 at 0x15E is {header.crc:#06x}, the header's bytes give {got:#06x}"
         )
 
 

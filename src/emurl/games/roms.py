@@ -77,9 +77,10 @@ def _nds_game_code(path: Path) -> str | None:
     """The game code at offset 0x0C of a ``.nds`` header, or None."""
     if path.suffix.lower() != ".nds":
         return None
-    with open(path, "rb") as f:
-        head = f.read(0x10)
-    return head[0x0C:0x10].decode("ascii", "replace") if len(head) == 0x10 else None
+    from emurl.nds import read_header
+
+    header = read_header(path)
+    return header.game_code if header else None
 
 
 @dataclass

@@ -17,14 +17,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from emurl import nds
 from emurl.errors import EmurlError
 from emurl.fileio import atomic_write
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
-
-HEADER_TITLE = (0x00, 12)
-HEADER_GAME_CODE = (0x0C, 4)
-HEADER_SIZE = 0x200
+from emurl.nds import HEADER_SIZE
 
 
 class RomCheckError(EmurlError, ValueError):
@@ -52,12 +50,8 @@ class RomInfo:
     size: int
 
 
-def _ascii(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("ascii", "replace").strip()
-
-
 def read_header(path: str | os.PathLike) -> tuple[str, str]:
-    """(title, game code) from an .nds file's header.
+    """(title, game code) from an .nds file's header (:mod:`emurl.nds`).
 
     Raises:
         RomCheckError: the file is missing or shorter than a DS header (0x200 bytes).
@@ -65,14 +59,12 @@ def read_header(path: str | os.PathLike) -> tuple[str, str]:
     path = Path(path)
     if not path.is_file():
         raise RomCheckError(f"{path}: no such ROM file")
-    with open(path, "rb") as f:
-        head = f.read(HEADER_SIZE)
-    if len(head) < HEADER_SIZE:
+    header = nds.read_header(path)
+    if header is None:
         raise RomCheckError(
-            f"{path}: {len(head)} bytes, too short for a Nintendo DS ROM (its header alone is {HEADER_SIZE} bytes)"
+            f"{path}: {path.stat().st_size} bytes, too short for a Nintendo DS ROM (its header alone is {HEADER_SIZE} bytes)"
         )
-    (t0, tn), (c0, cn) = HEADER_TITLE, HEADER_GAME_CODE
-    return _ascii(head[t0 : t0 + tn]), head[c0 : c0 + cn].decode("ascii", "replace")
+    return header.title, header.game_code
 
 
 def check_rom(path: str | os.PathLike) -> RomInfo:
