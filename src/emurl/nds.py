@@ -25,13 +25,18 @@ class NdsHeader:
         title: the game title, NUL padding and spaces stripped (e.g. ``"MARIOKART DS"``).
         game_code: 4 characters (e.g. ``"AMCE"``).
         crc: the header CRC-16 stored at 0x15E.
-        crc_ok: whether it matches the header's bytes.
+        crc_computed: the CRC-16 of the header's bytes 0x000-0x15D.
     """
 
     title: str
     game_code: str
     crc: int
-    crc_ok: bool
+    crc_computed: int
+
+    @property
+    def crc_ok(self) -> bool:
+        """Whether the stored CRC matches the header's bytes (the DS refuses it otherwise)."""
+        return self.crc == self.crc_computed
 
 
 def crc16_modbus(data: bytes) -> int:
@@ -57,4 +62,4 @@ def read_header(path: str | os.PathLike) -> NdsHeader | None:
     (t0, tn), (c0, cn) = TITLE, GAME_CODE
     title = head[t0:t0 + tn].split(b"\0", 1)[0].decode("ascii", "replace").strip()
     crc = int.from_bytes(head[HEADER_CRC:HEADER_CRC + 2], "little")
-    return NdsHeader(title, head[c0:c0 + cn].decode("ascii", "replace"), crc, crc == crc16_modbus(head[:HEADER_CRC]))
+    return NdsHeader(title, head[c0:c0 + cn].decode("ascii", "replace"), crc, crc16_modbus(head[:HEADER_CRC]))

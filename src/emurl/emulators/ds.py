@@ -125,17 +125,16 @@ def check_nds_header(path: str) -> None:
     Raises:
         EmulatorError: the file is too short or its header CRC is wrong.
     """
-    from emurl.nds import HEADER_SIZE, crc16_modbus, read_header
+    from emurl.nds import HEADER_SIZE, read_header
 
     header = read_header(path)
     if header is None:
         size = os.path.getsize(path)
         raise EmulatorError(f"{path}: not a Nintendo DS ROM ({size} bytes; a DS ROM starts with a {HEADER_SIZE}-byte header)")
     if not header.crc_ok:
-        with open(path, "rb") as f:
-            got = crc16_modbus(f.read(0x15E))
         raise EmulatorError(
-            f"{path}: not a Nintendo DS ROM: header CRC-16 at 0x15E is {header.crc:#06x}, the header's bytes give {got:#06x}"
+            f"{path}: not a Nintendo DS ROM: header CRC-16 at 0x15E is {header.crc:#06x}, "
+            f"the header's bytes give {header.crc_computed:#06x}"
         )
 
 
@@ -353,29 +352,30 @@ class DesmumeBackend:
 
         ``MMU`` is an exported global of libdesmume; in its ``MMU_struct`` the main RAM
         follows the ARM9 ITCM (32 KiB) and DTCM (16 KiB), so it starts at ``MMU + 0xC000``
-        (DeSmuME's ``MMU.h``). The layout is checked once against 256 words read through
-        the library's own accessor (once some of them are not 0); on any mismatch, None (reads go through the accessor,
-        ~0.3 s for all of main RAM instead of ~1 ms).
+        (DeSmuME's ``MMU.h``). The layout is checked once, against 256 words read through
+        the library's accessor, as soon as some of them are not 0. On a mismatch: None,
+        and reads go through the accessor (~0.3 s for all of main RAM instead of ~1 ms).
         """
         if self._ram_view is False:
-            self._ram_view = None
             try:
                 lib = self._lib
                 base = ctypes.addressof(ctypes.c_uint8.in_dll(lib, "MMU")) + 0xC000
                 size = ctypes.c_uint32.in_dll(lib, "_MMU_MAIN_MEM_MASK").value + 1
-                start, length = MAIN_RAM
-                if size >= length:
-                    view = np.ctypeslib.as_array((ctypes.c_uint8 * length).from_address(base))
-                    words = view.view("<u4")
-                    probe = np.linspace(0, length // 4 - 1, 256).astype(np.int64)
-                    rd = self._rd[4]
-                    same = [int(words[i]) == rd(start + 4 * int(i)) & 0xFFFFFFFF for i in probe]
-                    if not any(words[probe]):
-                        self._ram_view = False  # RAM still blank (before boot): decide later
-                    elif all(same):
-                        self._ram_view = view
-            except (ValueError, AttributeError):  # symbol not exported by this build
-                pass
+            except (ValueError, AttributeError):  # symbols not exported by this build
+                self._ram_view = None
+                return None
+            start, length = MAIN_RAM
+            if size < length:
+                self._ram_view = None
+                return None
+            view = np.ctypeslib.as_array((ctypes.c_uint8 * length).from_address(base))
+            probe = np.linspace(0, length // 4 - 1, 256).astype(np.int64)
+            words = view.view("<u4")[probe]
+            if not words.any():
+                return None  # RAM still blank (before boot): decide on a later call
+            rd = self._rd[4]
+            same = all(int(w) == rd(start + 4 * int(i)) & 0xFFFFFFFF for w, i in zip(words, probe))
+            self._ram_view = view if same else None
         return self._ram_view
 
     # -- state ---------------------------------------------------------------------

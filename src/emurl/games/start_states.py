@@ -98,11 +98,6 @@ def script_frames(script: list, buttons=None, where: str = "input script") -> li
     return frames
 
 
-def script_frame_count(script: list, where: str = "input script") -> int:
-    """Frames :func:`run_script` runs for ``script`` (no ``until`` steps): see :func:`script_frames`."""
-    return len(script_frames(script, where=where))
-
-
 def run_script(emulator, script: list, variables: dict | None = None, where: str = "input script") -> int:
     """Run ``script`` (see the module doc) on ``emulator``; returns the frames run.
 

@@ -164,16 +164,12 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             if str(value).lower() in ("0", "false", "no", "off"):
                 return False
             raise ValueError
-        if "list[str]" in text:
+        if "list[" in text:  # list[str] or list[int]; from the command line "a,b" or "[a, b]"
             if isinstance(value, str):
                 value = [v.strip() for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
-            if not isinstance(value, (list, tuple)) or not value:
+            if not isinstance(value, (list, tuple)):
                 raise ValueError
-            return [str(v) for v in value]
-        if "list[int]" in text:
-            if isinstance(value, str):
-                value = [int(v) for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
-            return [int(v) for v in value]
+            return [int(v) for v in value] if "list[int]" in text else [str(v) for v in value]
         if t is int or text.startswith("int"):
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
