@@ -165,11 +165,12 @@ def _coerce(name: str, value: Any, where: str) -> Any:
                 return False
             raise ValueError
         if "list[" in text:  # list[str] or list[int]; from the command line "a,b" or "[a, b]"
+            items = value
             if isinstance(value, str):
-                value = [v.strip() for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
-            if not isinstance(value, (list, tuple)):
+                items = [v.strip() for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
+            if not isinstance(items, (list, tuple)):
                 raise ValueError
-            return [int(v) for v in value] if "list[int]" in text else [str(v) for v in value]
+            return [int(v) for v in items] if "list[int]" in text else [str(v) for v in items]
         if t is int or text.startswith("int"):
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
