@@ -55,6 +55,7 @@ from typing import Iterator, NamedTuple, Sequence
 import numpy as np
 
 from emurl.errors import EmurlError
+from emurl.movies.replay import MovieInput
 
 FORMAT = "emurl-dataset"
 FORMAT_VERSION = 1
@@ -131,88 +132,6 @@ def action_table(env) -> np.ndarray:
 
 
 # -- driving the emulator from a movie ------------------------------------------------------------
-class MovieInput:
-    """An emulator whose buttons come from a movie, frame by frame; everything else is the emulator's.
-
-    Installed as an env's ``emulator`` (``env.unwrapped.emulator = MovieInput(...)``):
-    ``load_state`` (the env's reset) loads the movie's start state instead of the env's
-    and rewinds to frame 0; ``step`` runs frames with the movie's buttons (and touch) of
-    each frame, none past its end; ``set_buttons`` and ``set_touch`` from the env are
-    ignored. So an env's observations follow the movie exactly, whatever action it is given.
-
-    Args:
-        emulator: the open emulator (an env's ``emulator``).
-        movie: the :class:`~emurl.movies.Movie`.
-        start: the start state's bytes (:func:`emurl.movies.replay.start_state_bytes`),
-            or None for power-on.
-
-    Attributes:
-        pads: uint8 (frames, players, len(emulator.buttons)): the movie's buttons.
-        frame: the next frame to run (0 after a reset's ``load_state``).
-
-    Raises:
-        MovieError: a held button the emulator lacks, or touch it can't do.
-    """
-
-    def __init__(self, emulator, movie, start: bytes | None):
-        from emurl.movies import MovieError
-
-        self._emu = emulator
-        self._movie = movie
-        self._start = start
-        players = 1 if getattr(emulator, "system", None) == "NintendoDs" else movie.players
-        self.pads = movie.buttons_for(list(emulator.buttons), player_count=players)
-        self._players = players
-        touch = movie.touch
-        if touch is not None and touch[:, 2].any():
-            if not getattr(emulator, "supports_touch", False):
-                raise MovieError(f"touch: the movie touches the screen, which the {emulator.backend} backend can't do")
-        else:
-            touch = None
-        self._touch = touch
-        self._last_touch = (0, 0, 0)
-        self._zero = np.zeros(len(emulator.buttons), np.uint8)
-        self.frame = 0
-
-    def __getattr__(self, name):
-        return getattr(self._emu, name)
-
-    def set_buttons(self, pressed, player: int = 0) -> None:
-        """Ignored: the movie presses the buttons."""
-
-    def set_touch(self, x: int, y: int, pressed: bool) -> None:
-        """Ignored: the movie touches the screen."""
-
-    def load_state(self, state: bytes) -> None:
-        """Load the movie's start state (not ``state``), as replay does, and rewind to frame 0."""
-        from emurl.movies.replay import _power_on
-
-        emu = self._emu
-        if self._start is not None:
-            emu.load_state(self._start)
-        elif self._movie.sram is not None or getattr(emu, "power_on", None) is not None:
-            _power_on(emu, self._movie)
-        else:
-            emu.load_state(state)  # the env's power-on snapshot
-        self.frame = 0
-        self._last_touch = (0, 0, 0)
-
-    def step(self, frames: int = 1) -> None:
-        emu, pads, touch = self._emu, self.pads, self._touch
-        for _ in range(frames):
-            f = self.frame
-            inside = f < len(pads)
-            for p in range(self._players):
-                emu.set_buttons(pads[f, p] if inside else self._zero, p)
-            if touch is not None:
-                t = tuple(int(v) for v in touch[f]) if inside else (0, 0, 0)
-                if t != self._last_touch and (t[2] or self._last_touch[2]):
-                    emu.set_touch(t[0], t[1], bool(t[2]))
-                self._last_touch = t
-            emu.step(1)
-            self.frame = f + 1
-
-
 class Step(NamedTuple):
     """One agent step of a movie replayed through an env (see :func:`movie_steps`)."""
 

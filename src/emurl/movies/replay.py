@@ -57,6 +57,87 @@ def _power_on(emulator, movie: Movie) -> None:
         power_on()
 
 
+class MovieInput:
+    """An emulator whose buttons come from a movie, frame by frame; everything else is the emulator's.
+
+    Installed as an env's ``emulator`` (``env.unwrapped.emulator = MovieInput(...)``):
+    ``load_state`` (the env's reset) loads the movie's start state instead of the env's
+    and rewinds to frame 0; ``step`` runs frames with the movie's buttons (and touch) of
+    each frame, none past its end; ``set_buttons`` and ``set_touch`` from the env are
+    ignored. So an env's observations follow the movie exactly, whatever action it is given.
+
+    Args:
+        emulator: the open emulator (an env's ``emulator``).
+        movie: the :class:`~emurl.movies.Movie`.
+        start: the start state's bytes (:func:`emurl.movies.replay.start_state_bytes`),
+            or None for power-on.
+
+    Attributes:
+        pads: uint8 (frames, players, len(emulator.buttons)): the movie's buttons.
+        frame: the next frame to run (0 after a reset's ``load_state``).
+
+    Raises:
+        MovieError: a held button the emulator lacks, or touch it can't do.
+    """
+
+    def __init__(self, emulator, movie, start: bytes | None):
+        self._emu = emulator
+        self._movie = movie
+        self._start = start
+        players = 1 if getattr(emulator, "system", None) == "NintendoDs" else movie.players
+        self.pads = movie.buttons_for(list(emulator.buttons), player_count=players)
+        self._players = players
+        touch = movie.touch
+        if touch is not None and touch[:, 2].any():
+            if not getattr(emulator, "supports_touch", False):
+                raise MovieError(f"touch: the movie touches the screen, which the {emulator.backend} backend can't do")
+        else:
+            touch = None
+        self._touch = touch
+        self._last_touch = (0, 0, 0)
+        self._zero = np.zeros(len(emulator.buttons), np.uint8)
+        self.frame = 0
+
+    def __getattr__(self, name):
+        return getattr(self._emu, name)
+
+    def set_buttons(self, pressed, player: int = 0) -> None:
+        """Ignored: the movie presses the buttons."""
+
+    def set_touch(self, x: int, y: int, pressed: bool) -> None:
+        """Ignored: the movie touches the screen."""
+
+    def load_state(self, state: bytes | None) -> None:
+        """Load the movie's start state (not ``state``) and rewind to frame 0. A movie from
+        power-on: the emulator's power-on (with the movie's save), or ``state`` (an env's
+        power-on snapshot) where the emulator has no ``power_on``."""
+        emu = self._emu
+        if self._start is not None:
+            emu.load_state(self._start)
+        elif state is None or self._movie.sram is not None or getattr(emu, "power_on", None) is not None:
+            _power_on(emu, self._movie)
+        else:
+            emu.load_state(state)
+        self.frame = 0
+        self._last_touch = (0, 0, 0)
+
+    def step(self, frames: int = 1) -> None:
+        emu, pads, touch = self._emu, self.pads, self._touch
+        for _ in range(frames):
+            f = self.frame
+            inside = f < len(pads)
+            for p in range(self._players):
+                emu.set_buttons(pads[f, p] if inside else self._zero, p)
+            if touch is not None:
+                t = tuple(int(v) for v in touch[f]) if inside else (0, 0, 0)
+                if t != self._last_touch and (t[2] or self._last_touch[2]):
+                    emu.set_touch(t[0], t[1], bool(t[2]))
+                self._last_touch = t
+            emu.step(1)
+            self.frame = f + 1
+
+
+
 def replay(
     movie: Movie,
     emulator_or_rom,
@@ -107,34 +188,12 @@ def replay(
 
 
 def _run(movie: Movie, emu, game_path, frames) -> Iterator[tuple[int, np.ndarray]]:
-    players = movie.players
-    if getattr(emu, "system", movie.system) == "NintendoDs":
-        players = 1  # the DS has one player's buttons; buttons_for refuses a second player's presses
-    pads = movie.buttons_for(list(emu.buttons), player_count=players)
-    touch = movie.touch
-    if touch is not None and touch[:, 2].any():
-        if not callable(getattr(emu, "set_touch", None)) or not getattr(emu, "supports_touch", True):
-            raise MovieError(f"touch: the movie touches the screen, which the {emu.backend} backend can't do")
-    else:
-        touch = None
-    state = start_state_bytes(movie, getattr(emu, "backend", None), game_path)
-    if state is not None:
-        emu.load_state(state)
-    else:
-        _power_on(emu, movie)
+    drive = MovieInput(emu, movie, start_state_bytes(movie, getattr(emu, "backend", None), game_path))
+    drive.load_state(None)
     wanted = None if frames is None else set(int(f) for f in frames)
     last_f = max(wanted) if wanted else movie.frames - 1
-    drive = range(players)
-    last_touch = (0, 0, 0)
     for f in range(min(movie.frames, last_f + 1)):
-        for p in drive:
-            emu.set_buttons(pads[f, p], p)
-        if touch is not None:
-            t = (int(touch[f, 0]), int(touch[f, 1]), int(touch[f, 2]))
-            if t != last_touch and (t[2] or last_touch[2]):
-                emu.set_touch(t[0], t[1], bool(t[2]))
-            last_touch = t
-        emu.step(1)
+        drive.step(1)
         if wanted is None or f in wanted:
             yield f, emu.screen()
 
