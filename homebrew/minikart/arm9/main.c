@@ -18,11 +18,12 @@
 #define OFFROAD_PCT   40          /* off-road: max speed and acceleration 40% */
 #define OFFROAD_DRAG  96          /* per frame while above the off-road cap */
 #define TURN_RATE     640         /* angle units per frame at full speed */
+#define TURN_MIN      1536        /* any speed turns at least as fast as 50% of MAX_SPEED */
 #define DRIFT_TURN    960         /* angle units per frame while drifting at full speed */
 #define DRIFT_MIN     1536        /* drifting needs at least 50% of MAX_SPEED */
 #define DRIFT_LOSS    6           /* drifting: speed -= speed >> DRIFT_LOSS per frame */
-#define WALL_KEEP_NUM 3           /* wall contact: speed *= 3/4 */
-#define WALL_KEEP_DEN 4
+#define WALL_SCRAPE   4           /* sliding along a wall: speed -= speed >> 4 per frame */
+#define WALL_BOUNCE   1           /* 45 degrees or more into a wall: speed = -(speed >> 1), bounced back */
 #define KART_HALF     2           /* collision box: centre +-2 px */
 #define COUNTDOWN     90          /* race frames 1..90: countdown, GO on frame 91 */
 #define NUM_LAPS      3
@@ -461,6 +462,7 @@ static void update_kart(int can_drive)
     int rate = drifting ? DRIFT_TURN : TURN_RATE;
     int mag = iabs(sp);
     if (mag > MAX_SPEED) mag = MAX_SPEED;
+    if (mag > 0 && mag < TURN_MIN) mag = TURN_MIN;   /* a slow kart still turns (off a wall) */
     int turn = rate * mag / MAX_SPEED;
     if (sp < 0) turn = -turn;            /* reversing: the nose swings the other way */
     drv->angle = (u16)(drv->angle + steer * turn);
@@ -473,14 +475,17 @@ static void update_kart(int can_drive)
     s32 dy = (sp * sin_fx(drv->angle)) >> 12;
     drv->prev_x = drv->x;
     drv->prev_y = drv->y;
+    /* Walls as in Mario Kart DS: scraping along one costs speed but the kart keeps
+       moving (and can steer away); driving straight into one bounces it back. */
     int hit = 0;
     if (!blocked(drv->x + dx, drv->y + dy)) {
         drv->x += dx; drv->y += dy;
     } else {
+        /* glancing (under 45 degrees into the wall): slide along the free axis */
         hit = 1;
-        if (!blocked(drv->x + dx, drv->y)) drv->x += dx;
-        else if (!blocked(drv->x, drv->y + dy)) drv->y += dy;
-        sp = sp * WALL_KEEP_NUM / WALL_KEEP_DEN;
+        if (iabs(dx) >= iabs(dy) && !blocked(drv->x + dx, drv->y)) { drv->x += dx; sp -= sp >> WALL_SCRAPE; }
+        else if (iabs(dy) >= iabs(dx) && !blocked(drv->x, drv->y + dy)) { drv->y += dy; sp -= sp >> WALL_SCRAPE; }
+        else sp = -(sp >> WALL_BOUNCE);
     }
     drv->speed = sp;
     fl = floor_at(drv->x >> 12, drv->y >> 12);
