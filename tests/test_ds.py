@@ -457,3 +457,29 @@ def test_walls_bounce_and_scrape_without_pinning_the_kart(backend):
         assert (turned[-1]["angle"] - angle) % 65536 >= 16 * 320 - 1, (angle, turned[-1]["angle"])
     finally:
         env.close()
+
+
+def test_desmume_frame_skip_shows_the_current_frame():
+    """With frame skip, DeSmuME skips drawing the frames nobody reads, yet each step's
+    observation is the picture of its last frame (max-pooled with the one before it when
+    ``max_pool``): the same pixels as reading the screen after every frame."""
+    actions = np.random.default_rng(0).integers(0, 3, 30)  # steer set: A, A+LEFT, A+RIGHT
+    kw = dict(backend="desmume", noop_max=0, action_set="steer", state="Track0_part2")
+    env = emurl.make(GAME, frame_skip=1, max_pool=False, **kw)
+    try:
+        env.reset(seed=0)
+        every = [env.step(int(a))[0] for a in np.repeat(actions, 8)]
+    finally:
+        env.close()
+    for frame_skip, max_pool in ((8, False), (4, False), (8, True)):
+        env = emurl.make(GAME, frame_skip=frame_skip, max_pool=max_pool, **kw)
+        try:
+            env.reset(seed=0)
+            n = len(every) // frame_skip
+            got = [env.step(int(actions[i * frame_skip // 8]))[0] for i in range(n)]
+        finally:
+            env.close()
+        for i, obs in enumerate(got):
+            end = (i + 1) * frame_skip - 1
+            want = np.maximum(every[end - 1], every[end]) if max_pool else every[end]
+            assert np.array_equal(obs, want), (frame_skip, max_pool, i)

@@ -43,7 +43,8 @@ class Emulator(Protocol):
     Optional, where a backend can (check with ``getattr``): ``supports_touch`` and
     ``set_touch(x, y, pressed)`` (DS touch screen, bottom-screen pixels);
     ``load_backup(path)`` (a cartridge save file, right after opening); ``power_on()``
-    (hard reset); ``skip_render()`` (don't draw the next frame: its screen won't be read);
+    (hard reset); ``skip_render()`` (don't draw the next frame: its screen won't be read)
+    with ``render_settle`` (how many frames before a read screen must be drawn too);
     ``stacked`` (DS: whether :meth:`screen` holds both screens) and ``show(which)`` (DS
     backends that output one screen at a time); ``core`` (the emulator core and version,
     for stamping states); ``default_actions`` (button groups for discrete actions).

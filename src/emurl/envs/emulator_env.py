@@ -191,14 +191,16 @@ class EmulatorEnv(gym.Env):
         self._zero = np.zeros(len(self.buttons), np.uint8)
         self._skip_render = getattr(emu, "skip_render", None)
         # Frames whose screen nobody reads need not be drawn (DeSmuME can skip drawing):
-        # frames 0.._skip_until-1 of each step are skipped.
+        # frames 0.._skip_until-1 of each step are skipped. A read screen needs its frame
+        # and the backend's ``render_settle`` frames before it drawn.
         self._skip_until = -1
         if self._skip_render is not None:
             last = self.frame_skip - 1
             if self.obs_type != "rgb" and self.render_mode is None:
                 self._skip_until = self.frame_skip
             else:
-                self._skip_until = last - 1 if self.max_pool else last
+                first_read = last - 1 if self.max_pool else last
+                self._skip_until = max(0, first_read - int(getattr(emu, "render_settle", 0)))
 
         screen = emu.screen()
         self._last_screen = screen
