@@ -125,7 +125,7 @@ def main(argv=None) -> int:
         "",
         "Caveat: the raw subject holds A from race frame 1, so after the first straight its kart",
         "sits at the first corner's wall, while the env's random actions end episodes (stuck",
-        "rule) and every reset replays the countdown, whose first 32 frames draw the track. The",
+        "rule) and every reset replays the countdown, whose first 31 frames draw the track. The",
         "two do not run the same game code; a raw subject that replays the env's inputs and",
         "resets (as `bench_env.py` does for stable-retro) is still to be written.",
         "",
