@@ -171,28 +171,42 @@ def test_pointer_chain_and_fx32_variables(integ, backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_top_screen_crop_shows_the_kart_in_84x84(backend):
+    """The race's top screen is a chase view (MEMORY.md "Screens"): the kart's centre at
+    screen (128, 144), nose up, the track turned around it. In the 84x84 observation that
+    is column 42, row 63: a black body with a white nose above it, wherever the kart is."""
     env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False,
                      pipeline_kwargs=dict(frame_stack=1))
     try:
         env.reset(seed=0)
         base = env.unwrapped
         assert base.screens == "top"
-        frames, positions = [], []
+        frames, infos = [], []
         # The track is drawn during the countdown and "GO!" shows until race frame 150:
-        # look after that (40 steps = 160 frames), then 30 steps later.
-        for n in (40, 30):
+        # look after that (40 steps of A = 160 frames), then after turning right.
+        for n, action in ((40, 1), (8, 3)):  # 1: A, 3: A+RIGHT
             for _ in range(n):
-                obs, _, _, _, info = env.step(1)
+                obs, _, _, _, info = env.step(action)
             frames.append(np.asarray(obs).reshape(-1, 84, 84)[-1].astype(int))
-            positions.append((info["x"], info["y"]))
-        assert np.hypot(positions[1][0] - positions[0][0], positions[1][1] - positions[0][1]) > 20
-        # Where the kart is now, the frame changed; where it is not (far corners), it did not.
-        diff = np.abs(frames[1] - frames[0])
-        for (x, y) in positions:
-            cx, cy = int(x * 84 / 256), int(y * 84 / 192)
-            assert diff[max(cy - 2, 0):cy + 3, max(cx - 2, 0):cx + 3].max() > 20, (x, y)
-        moved = diff > 20
-        assert moved.sum() < 84 * 84 * 0.05  # only the kart's neighbourhood
+            infos.append(dict(info))
+        emu = base.emulator
+        angle = emu.read(emu.read(0x02100000, "<u4") + 0x0C, "<u2")
+        turned = (angle - 0) % 65536
+        assert 4096 < turned < 32768, angle  # the kart turned right (clockwise) by 22-180 degrees
+        assert np.hypot(infos[1]["x"] - infos[0]["x"], infos[1]["y"] - infos[0]["y"]) > 8
+        for f in frames:
+            assert f[61:65, 40:44].min() < 30, f[56:68, 36:49]   # body
+            assert f[57:61, 40:44].max() > 150, f[56:68, 36:49]  # nose, above the body
+            assert f[65:68, 40:44].max() < 150                   # nothing white behind it
+        # Heading +x along the top straight on the centre line (y = 40, road y 20-60):
+        # the road reaches equally far to the kart's left and right.
+        row = frames[0][63]
+        road = np.abs(row - row[38]) < 8
+        left = 38 - np.argmin(road[38::-1]) if not road[:39].all() else 0
+        right = 46 + np.argmin(road[46:]) if not road[46:].all() else 84
+        assert abs((42 - left) - (right - 42)) <= 2, (left, right, row)
+        assert 8 < right - left < 20  # 41 px of road at 84/256: ~13 columns
+        # The view follows the kart: after the turn most of the picture moved.
+        assert (np.abs(frames[1] - frames[0]) > 20).mean() > 0.15
     finally:
         env.close()
 

@@ -182,8 +182,8 @@ static void top_job(void)
    backdrop colour (engine B palette entry 0), so text is drawn on 0 and the
    screen never needs clearing. */
 #define HUD_BACKDROP RGB15(2, 3, 8)
-#define HUD_FG  (RGB15(31, 31, 31) | 0x8000)
-#define HUD_HI  (RGB15(31, 28, 4) | 0x8000)
+#define HUD_FG  (RGB15(31, 31, 31))
+#define HUD_HI  (RGB15(31, 28, 4))
 
 /* Bottom-screen text: hud_line() sets what line `line` (0-7, 24 px apart, scale 2,
    20 characters) should show; hud_job() redraws at most HUD_BUDGET changed
@@ -235,10 +235,10 @@ static int mm_kx = -1, mm_ky;
 static u16 mini_colour(int t)
 {
     switch (t) {
-    case MAP_ROAD:   return RGB15(14, 14, 15) | 0x8000;
-    case MAP_FINISH: return RGB15(31, 31, 31) | 0x8000;
-    case MAP_GRASS:  return RGB15(6, 18, 6) | 0x8000;
-    default:         return RGB15(12, 4, 3) | 0x8000;
+    case MAP_ROAD:   return RGB15(14, 14, 15);
+    case MAP_FINISH: return RGB15(31, 31, 31);
+    case MAP_GRASS:  return RGB15(6, 18, 6);
+    default:         return RGB15(12, 4, 3);
     }
 }
 
@@ -270,7 +270,7 @@ static void mini_kart(void)
     for (int y = ky; y < ky + 3; y++)
         for (int x = kx; x < kx + 3; x++)
             if (x >= 0 && x < 128 && y >= 0 && y < 96)
-                FB_BOTTOM[(MM_Y + y) * 256 + MM_X + x] = RGB15(31, 31, 0) | 0x8000;
+                FB_BOTTOM[(MM_Y + y) * 256 + MM_X + x] = RGB15(31, 31, 0);
     mm_kx = kx;
     mm_ky = ky;
 }
@@ -692,12 +692,49 @@ static void race_update(void)
 }
 
 /* ------------------------------------------------------------------ main loop */
+/* Top screen view. Title and menus: the bitmap as it is. Race: a chase view, as on
+   Mario Kart DS's top screen: the bitmap (track and kart, drawn in track
+   coordinates) is rotated and moved by BG3's affine matrix so that the kart sits at
+   (VIEW_X, VIEW_Y) with its nose pointing up. Display only: the game state is the
+   same either way. Outside the bitmap the backdrop shows, in the wall colour. */
+#define VIEW_X 128
+#define VIEW_Y 144
+#define VIEW_BACKDROP RGB15(6, 1, 1)
+
+static void set_view(void)
+{
+    if ((g.scene == SCENE_RACE || g.scene == SCENE_FINISH) && drv) {
+        /* screen (sx, sy) -> track (x, y) = kart + (sx - VIEW_X) * right + (sy - VIEW_Y) * back,
+           right = (-sin, cos), back = (-cos, -sin); matrix 8.8, reference point 20.8 */
+        s32 s = sin_fx(drv->angle) >> 4, c = cos_fx(drv->angle) >> 4;
+        s32 pa = -s, pb = -c, pc = c, pd = -s;
+        BG3PA_A = (u16)pa;
+        BG3PB_A = (u16)pb;
+        BG3PC_A = (u16)pc;
+        BG3PD_A = (u16)pd;
+        BG3X_A = (u32)((drv->x >> 4) - VIEW_X * pa - VIEW_Y * pb);
+        BG3Y_A = (u32)((drv->y >> 4) - VIEW_X * pc - VIEW_Y * pd);
+    } else {
+        BG3PA_A = 0x100;
+        BG3PB_A = 0;
+        BG3PC_A = 0;
+        BG3PD_A = 0x100;
+        BG3X_A = 0;
+        BG3Y_A = 0;
+    }
+}
+
 static void video_init(void)
 {
     POWCNT1 = 0x8203;            /* LCDs, engine A, engine B; engine A on top */
-    VRAMCNT_A = 0x80;            /* bank A: LCDC, 0x06800000 */
+    VRAMCNT_A = 0x81;            /* bank A: engine A BG, 0x06000000 */
     VRAMCNT_C = 0x84;            /* bank C: engine B BG, 0x06200000 */
-    DISPCNT_A = 0x00020000;      /* VRAM display mode: bank A */
+    DISPCNT_A = 0x00010805;      /* mode 5, BG3 on, normal display */
+    BG3CNT_A = 0x4084;           /* 256x256 direct-colour bitmap at base 0, no wraparound */
+    REG16(0x05000000) = VIEW_BACKDROP;  /* engine A backdrop */
+    /* rows 192-255 of the bitmap are never drawn: transparent (backdrop) */
+    for (u32 *p = (u32 *)(FB_TOP + 192 * 256); p < (u32 *)(FB_TOP + 256 * 256); p++) *p = 0;
+    set_view();
     DISPCNT_B = 0x00010805;      /* mode 5, BG3 on, normal display */
     BG3CNT_B = 0x4084;           /* 256x256 direct-colour bitmap at base 0 */
     BG3PA_B = 0x100;
@@ -775,6 +812,7 @@ int main(void)
             break;
         }
         hud_job();
+        set_view();
         /* diagnostic: scanlines this update took (VBlank starts at line 192) */
         u32 v = VCOUNT;
         u32 used = v >= 192 ? v - 192 : v + 263 - 192;

@@ -23,6 +23,13 @@ typedef signed int s32;
 #define VRAMCNT_A   REG8(0x04000240)
 #define VRAMCNT_C   REG8(0x04000242)
 #define POWCNT1     REG16(0x04000304)
+#define BG3CNT_A    REG16(0x0400000E)
+#define BG3PA_A     REG16(0x04000030)
+#define BG3PB_A     REG16(0x04000032)
+#define BG3PC_A     REG16(0x04000034)
+#define BG3PD_A     REG16(0x04000036)
+#define BG3X_A      REG32(0x04000038)
+#define BG3Y_A      REG32(0x0400003C)
 #define DISPCNT_B   REG32(0x04001000)
 #define BG3CNT_B    REG16(0x0400100E)
 #define BG3PA_B     REG16(0x04001030)
@@ -32,7 +39,7 @@ typedef signed int s32;
 #define BG3X_B      REG32(0x04001038)
 #define BG3Y_B      REG32(0x0400103C)
 
-#define FB_TOP      ((u16 *)0x06800000)   /* VRAM bank A, LCDC mode */
+#define FB_TOP      ((u16 *)0x06000000)   /* VRAM bank A, engine A BG3 bitmap */
 #define FB_BOTTOM   ((u16 *)0x06200000)   /* VRAM bank C, engine B BG */
 
 #define KEY_A      0x001
@@ -46,7 +53,8 @@ typedef signed int s32;
 #define KEY_R      0x100
 #define KEY_L      0x200
 
-#define RGB15(r, g, b) ((u16)((r) | ((g) << 5) | ((b) << 10)))
+/* bit 15 set: an opaque pixel in a direct-colour bitmap BG (clear = transparent) */
+#define RGB15(r, g, b) ((u16)((r) | ((g) << 5) | ((b) << 10) | 0x8000))
 
 /* ---- game structures (layout documented in MEMORY.md; do not reorder) ---- */
 typedef struct {
