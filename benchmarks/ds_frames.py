@@ -1,9 +1,10 @@
 """Write sample frames of the DS pixel pipeline to docs/ as PNG, so anyone can see it is right.
 
-    python benchmarks/ds_frames.py [--game MiniKart-NintendoDs] [--steps 60]
+    python benchmarks/ds_frames.py [--game MiniKart-NintendoDs] [--steps 40]
 
 From the game's default start state, drive ``--steps`` agent steps holding A (frame
-skip 4), then write: both raw screens (desmume), the top screen as the env crops it, and
+skip 4; after 40 the kart is on the top straight, past GO), then write: both raw
+screens (desmume), the top screen as the env crops it (MiniKart: the chase view), and
 the 84x84 gray frame the policy sees (scaled up 4x, nearest, to be visible), plus the
 melonDS top screen for comparison. Files: docs/ds_<name>.png.
 """
@@ -36,7 +37,7 @@ def _frames(game: str, backend: str, steps: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--game", default="MiniKart-NintendoDs")
-    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--steps", type=int, default=40)
     args = ap.parse_args()
     import imageio.v3 as iio
 
