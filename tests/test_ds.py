@@ -431,6 +431,20 @@ def test_main_ram_matches_typed_reads(integ, backend):
         x = int.from_bytes(ram[off:off + 4].tobytes(), "little", signed=True)
         assert x == emu.read(driver, "<i4") and emu.read_bytes(driver, 4) == ram[off:off + 4].tobytes()
         assert 40 < x / 4096 < 250
+        # every kind of typed read is the RAM's bytes: aligned or not, signed or not, either
+        # endianness, up to the last word of main RAM and not one byte past it
+        end = 0x02000000 + 0x400000
+        for address, dtype in ((driver, "<u4"), (driver + 8, "<i4"), (driver + 0xC, "<u2"),
+                               (driver + 0xC, "<i2"), (driver + 0xE, "|u1"), (driver + 0xE, "|i1"),
+                               (driver + 1, "<u4"), (driver + 2, "<i4"), (driver + 3, "<u2"), (driver, ">u4"),
+                               (driver + 8, ">i4"), (end - 4, "<u4"), (end - 1, "|u1")):
+            size = int(dtype[-1])
+            raw = ram[address - 0x02000000:address - 0x02000000 + size].tobytes()
+            want = int.from_bytes(raw, "big" if dtype[0] == ">" else "little", signed=dtype[-2] == "i")
+            assert emu.read(address, dtype) == want, (hex(address), dtype)
+        for address, dtype in ((end - 2, "<u4"), (end, "|u1"), (0x02000000 - 4, "<u4"), (0x01FFFFFF, "<u2")):
+            with pytest.raises(EmulatorError, match="outside DS main RAM"):
+                emu.read(address, dtype)
         if backend == "desmume":
             assert emu._main_ram_view() is not None, "the fast view of MMU.MAIN_MEM failed its check"
             emu._ram_view = None  # the accessor path

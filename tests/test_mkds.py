@@ -54,7 +54,7 @@ from emurl.games.mkds.start_state import (
 )
 from emurl.games.start_states import StartStateError as GenericStartStateError
 from emurl.games.start_states import run_script, script_frames
-from emurl.games.variables import Variable
+from emurl.games.variables import Variable, VariableReader
 
 GAME = "MarioKartDS-NintendoDs"
 BASE, SIZE = 0x02000000, 4 << 20
@@ -215,6 +215,31 @@ def test_region_offset_is_what_moves_the_pointers():
     ram.write(ANCHOR, "<u4", 0)  # program not loaded: offset variables read 0
     assert speed.read(ram) == 0 and game.variable("lap").read(ram) == 0
     assert region_offset(ram) is None
+
+
+def test_variable_reader_reads_what_each_variable_reads():
+    """The env's planned reader (shared pointers and region offset followed once a call)
+    gives each variable's own read, value and type, in order: with the offset, before the
+    program is loaded (offset source 0) and behind a null pointer."""
+    variables = [*game.info_variables().values(), *game.on_demand_variables().values()]
+    reader = VariableReader(variables)
+
+    def typed(values):  # 0 (a null pointer's int) must not become 0.0
+        return [(name, type(value), value) for name, value in values.items()]
+
+    def same(ram):
+        got = reader(ram)
+        assert typed(got) == typed({v.name: v.read(ram) for v in variables})
+        return got
+
+    for code in REGIONS:
+        ram = build_memory(code)
+        assert same(ram)["speed"] == 18.5
+        ram.write(POINTERS["driver"] + REGIONS[code], "<u4", 0)  # null driver pointer
+        got = same(ram)
+        assert got["speed"] == 0 and type(got["speed"]) is int and got["lap"] == 2
+        ram.write(ANCHOR, "<u4", 0)  # program not loaded: offset variables read 0
+        assert same(ram)["lap"] == 0
 
 
 def test_address_offset_json_errors():

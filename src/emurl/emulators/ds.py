@@ -42,6 +42,7 @@ DS_BUTTONS = ("B", "Y", "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT", "A", "
 """The DS keys, in stable-retro's NintendoDs bit order (both backends use it)."""
 MAIN_RAM = (0x02000000, 0x400000)
 """Main RAM: start address and size in bytes (4 MiB)."""
+_RAM_START, _RAM_END = MAIN_RAM[0], MAIN_RAM[0] + MAIN_RAM[1]
 SCREEN_W, SCREEN_H = 256, 192
 TOP = (slice(0, SCREEN_H), slice(0, SCREEN_W))
 """Rows and columns of the top screen in :meth:`screen`'s (384, 256, 3) image."""
@@ -241,6 +242,7 @@ class DesmumeBackend:
         self._rd = {1: lib.desmume_memory_read_byte, 2: lib.desmume_memory_read_short, 4: lib.desmume_memory_read_long}
         self._rds = {1: lib.desmume_memory_read_byte_signed, 2: lib.desmume_memory_read_short_signed,
                      4: lib.desmume_memory_read_long_signed}
+        self._accessors: dict[str, tuple] = {}  # dtype -> _accessor(dtype), filled by read()
         self._wr = {1: lib.desmume_memory_write_byte, 2: lib.desmume_memory_write_short, 4: lib.desmume_memory_write_long}
         self._bits = np.array([1 << (_DESMUME_KEYS[b] - 1) for b in DS_BUTTONS], np.int64)
         self._skip = lib.desmume_skip_next_frame
@@ -317,11 +319,25 @@ class DesmumeBackend:
 
     # -- memory --------------------------------------------------------------------
     def read(self, address: int, dtype: str) -> int:
-        end, kind, size = _parse_dtype(dtype)
-        if end == "<" and kind in "ui" and size in (1, 2, 4) and address % size == 0:
-            _check_main_ram(address, size, self.backend)
-            return (self._rds if kind == "i" else self._rd)[size](address)
+        # An env reads its variables every agent step: each type is parsed once
+        # (_accessor, remembered per dtype string) and the main-RAM bounds are checked inline.
+        fast = self._accessors.get(dtype)
+        if fast is None:
+            fast = self._accessors[dtype] = self._accessor(dtype)
+        fn, size = fast
+        if fn is not None and address % size == 0:
+            if _RAM_START <= address <= _RAM_END - size:
+                return fn(address)
+            _check_main_ram(address, size, self.backend)  # raises: outside main RAM
         return _decode(self.read_bytes(address, size), dtype)
+
+    def _accessor(self, dtype: str) -> tuple:
+        """(libdesmume's reader of ``dtype``, size): the reader for a little-endian 1-, 2-
+        or 4-byte int (at an aligned address), None for the other types (read as bytes)."""
+        end, kind, size = _parse_dtype(dtype)
+        if end == "<" and kind in "ui" and size in (1, 2, 4):
+            return (self._rds if kind == "i" else self._rd)[size], size
+        return None, size
 
     def read_bytes(self, address: int, size: int) -> bytes:
         """``size`` raw bytes from ``address`` in main RAM."""

@@ -11,6 +11,7 @@ from emurl.emulators import open_emulator
 from emurl.errors import IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
+from emurl.games.variables import VariableReader
 
 OBS_TYPES = ("rgb", "ram", "variables")
 ACTION_KINDS = ("discrete", "multi_discrete", "filtered", "all")
@@ -28,25 +29,6 @@ def _combo_mask(buttons: Sequence[str], combo: Sequence[str], where: str) -> int
 def _bits(mask: int, n: int) -> np.ndarray:
     return np.array([(mask >> i) & 1 for i in range(n)], dtype=np.uint8)
 
-
-
-class _StepReads:
-    """An emulator's ``read`` with the values of one agent step remembered, for variables
-    behind pointers: Mario Kart DS's reach their structs through the same few base
-    pointers (and a region offset), so without it each base was read once per variable."""
-
-    __slots__ = ("_read", "_seen")
-
-    def __init__(self, emulator):
-        self._read = emulator.read
-        self._seen: dict = {}
-
-    def read(self, address: int, dtype):
-        key = (address, dtype)
-        value = self._seen.get(key)
-        if value is None:
-            value = self._seen[key] = self._read(address, dtype)
-        return value
 
 class EmulatorEnv(gym.Env):
     """A game on a real emulator, with reward and episode end from the integration's scenario.
@@ -176,8 +158,9 @@ class EmulatorEnv(gym.Env):
         self._all_vars = list(integ.variables.values())
         if self._python is not None:
             self._needed = self._all_vars  # the module may read any variable
-        # pointer chains share their bases: read each address once a step
-        self._step_reads = any(v.pointer or v.address_offset is not None for v in self._needed)
+        # planned once: the fields of a struct share its pointer, followed once a step
+        self._reader = VariableReader(self._needed)
+        self._obs_reader = VariableReader(self._all_vars)  # obs_type="variables"
         self._scen_state = ScenarioState(scen)
         self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {v.name: float if v.scale else int for v in self._needed})
 
@@ -322,10 +305,7 @@ class EmulatorEnv(gym.Env):
 
     # -- episode ------------------------------------------------------------------------
     def _read(self) -> dict:
-        emu = self.emulator
-        if self._step_reads:
-            emu = _StepReads(emu)
-        return {v.name: v.read(emu) for v in self._needed}
+        return self._reader(self.emulator)
 
     def _observe(self, prev_screen=None) -> np.ndarray:
         if self.obs_type == "rgb":
@@ -339,8 +319,7 @@ class EmulatorEnv(gym.Env):
         self._last_screen = None
         if self.obs_type == "ram":
             return self.emulator.ram()
-        emu = self.emulator
-        return np.array([v.read(emu) for v in self._all_vars], dtype=np.float32)
+        return np.array(list(self._obs_reader(self.emulator).values()), dtype=np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Load the start state, release every button and run one frame (as stable-retro does).
