@@ -1,26 +1,36 @@
-"""Nintendo DS throughput on MiniKart: each backend's raw frames/s next to emurl's env.
+"""Nintendo DS overhead on MiniKart: emurl's env vs the same emulator calls without it.
 
-    .venv/bin/python benchmarks/bench_ds.py [--seconds 4] [--rounds 3]
+    .venv/bin/python benchmarks/bench_ds.py [--steps 2000] [--rounds 3] [--out docs]
 
-For each backend (desmume, melonds), each measurement in its own process (one emulator
-per process), alternating, ``--rounds`` times (the median is reported):
+For each backend (desmume, melonds), ``--rounds`` times (the median is reported), two
+processes one after the other (one emulator per process):
 
-- raw: the bare emulator from the Track0 start state, A held, drawing every frame, as a
-  frontend would run it (frames/s);
-- env: ``emurl.make("MiniKart-NintendoDs", backend=..., pipeline="atari", max_pool=False)``
-  (top screen, frame skip 4, 84x84 gray, 4 stacked; Python scenario reading 16 pointer
-  variables per step), seeded random actions of the race set, resets included (agent
-  steps/s);
-- the overhead ratio ``env steps/s x 4 / raw frames/s`` (target >= 0.9). At frame skip 4
-  the env draws every frame too: DeSmuME's screen is the current picture only when its
-  frame and the 3 before it were drawn (``render_settle``).
+- env: ``emurl.make("MiniKart-NintendoDs", backend=..., pipeline="atari", max_pool=False,
+  max_episode_steps=1500)`` (top screen, frame skip 4, 84x84 gray, 4 stacked; Python
+  scenario reading 16 pointer variables per step) plays ``--steps`` agent steps of
+  seeded random actions from ``reset(seed=0)``, resetting at every episode end. A first,
+  traced pass records every call the env makes on its emulator (``load_state``,
+  ``set_buttons``, ``set_touch``, ``step``, ``skip_render``, ``screen``) with its
+  arguments; with the tracing removed, a second pass plays the identical, deterministic
+  sequence and is timed (seconds).
+- raw: the bare emulator, opened as the env opens it, replays that trace: the same
+  calls with the same arguments in the same order, so the same frames, drawn or not,
+  the same resets and the same screen reads. After an untimed warm-up on the trace's
+  first calls, the whole trace is replayed from its start and timed (seconds).
 
-Writes docs/performance-ds.md and docs/performance-ds.json.
+The overhead ratio is ``raw seconds / env seconds``: the share of the env's time that the
+emulator work alone takes (target >= 0.9, i.e. everything around the emulator -- memory
+reads for the reward, the scenario, the action table, the observation pipeline, gymnasium
+wrappers -- costs at most 10%). Also reported: raw frames/s of the replay, env agent
+steps/s, and emulated frames per agent step (4, plus the frames of the resets).
+
+Writes performance-ds.md and performance-ds.json into ``--out`` (default docs/).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -32,9 +42,136 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "MiniKart-NintendoDs"
+WARMUP_CALLS = 200  # trace calls the raw replay runs untimed before its timed replay
+TRACED_METHODS = ("load_state", "set_buttons", "set_touch", "step", "skip_render", "screen")
 
 
-def _raw(backend: str, seconds: float) -> float:
+def _ram_digest(emu) -> str:
+    """SHA-1 of the emulator's RAM: the replay is checked to end where the env ended."""
+    return hashlib.sha1(emu.ram().tobytes()).hexdigest()
+
+
+def _trace_calls(env, trace: list, states: dict):
+    """Record every emulator call of ``env`` in ``trace``, then forward it.
+
+    Instance attributes shadow the emulator's methods. Entries: ``("load", key)`` with
+    the state bytes in ``states[key]`` (kept once, however many resets load them),
+    ``("buttons", mask bytes, player)``, ``("touch", x, y, pressed)``, ``("step", n)``,
+    ``("skip",)``, ``("screen",)``. The env holds its own handle on ``skip_render``
+    (``_skip_render``), which is swapped for the traced one too.
+
+    Returns:
+        A function that removes the tracing (the emulator's own methods again).
+    """
+    import numpy as np
+
+    emu = env.unwrapped.emulator
+    real = {name: getattr(emu, name) for name in TRACED_METHODS if hasattr(emu, name)}
+
+    def load_state(state):
+        key = id(state)
+        states.setdefault(key, state)  # holding it keeps its id from being reused
+        trace.append(("load", key))
+        real["load_state"](state)
+
+    def set_buttons(pressed, player=0):
+        trace.append(("buttons", np.ascontiguousarray(pressed, np.uint8).tobytes(), player))
+        real["set_buttons"](pressed, player)
+
+    def set_touch(x, y, pressed):
+        trace.append(("touch", x, y, pressed))
+        real["set_touch"](x, y, pressed)
+
+    def step(frames=1):
+        trace.append(("step", int(frames)))
+        real["step"](frames)
+
+    def skip_render():
+        trace.append(("skip",))
+        real["skip_render"]()
+
+    def screen():
+        trace.append(("screen",))
+        return real["screen"]()
+
+    traced = {"load_state": load_state, "set_buttons": set_buttons, "set_touch": set_touch,
+              "step": step, "skip_render": skip_render, "screen": screen}
+    for name in real:
+        setattr(emu, name, traced[name])
+    inner = env.unwrapped
+    env_skip = getattr(inner, "_skip_render", None)
+    if env_skip is not None:
+        inner._skip_render = skip_render
+
+    def untrace() -> None:
+        for name in real:
+            delattr(emu, name)
+        if env_skip is not None:
+            inner._skip_render = env_skip
+
+    return untrace
+
+
+def _play(env, steps: int) -> tuple[int, float]:
+    """``steps`` agent steps of seeded random actions from ``reset(seed=0)``, resetting at
+    every episode end. Returns (resets after an episode end, total reward)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n_actions = int(env.action_space.n)
+    env.reset(seed=0)
+    resets, total_reward = 0, 0.0
+    for _ in range(steps):
+        _, reward, terminated, truncated, _ = env.step(int(rng.integers(n_actions)))
+        total_reward += reward
+        if terminated or truncated:
+            env.reset()
+            resets += 1
+    return resets, total_reward
+
+
+def _env(backend: str, steps: int) -> dict:
+    """The env subject: a traced pass, then the same sequence timed without tracing.
+
+    Returns a dict: ``seconds`` (timed pass, wall-clock s), ``steps`` (agent steps),
+    ``resets``, ``trace`` and ``states`` (see :func:`_trace_calls`), ``shown`` (the
+    screen a one-screen backend outputs, or None) and ``ram`` (digest at the end).
+    """
+    import emurl
+
+    env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False, max_episode_steps=1500)
+    try:
+        emu = env.unwrapped.emulator
+        trace: list = []
+        states: dict = {}
+        untrace = _trace_calls(env, trace, states)
+        try:
+            traced_resets, traced_reward = _play(env, steps)
+        finally:
+            untrace()
+        traced_ram = _ram_digest(emu)
+        t0 = time.perf_counter()
+        resets, total_reward = _play(env, steps)
+        seconds = time.perf_counter() - t0
+        if (resets, total_reward) != (traced_resets, traced_reward):
+            raise RuntimeError(
+                f"{backend}: the timed pass differs from the traced one (resets {resets} vs "
+                f"{traced_resets}, reward {total_reward} vs {traced_reward}): not deterministic"
+            )
+        ram = _ram_digest(emu)
+        return {"seconds": seconds, "steps": steps, "resets": resets, "trace": trace, "states": states,
+                "shown": getattr(emu, "shown", None), "ram": ram, "same_ram_as_traced": ram == traced_ram}
+    finally:
+        env.close()
+
+
+def _raw(backend: str, trace: list, states: dict, shown: str | None) -> dict:
+    """The raw subject: the bare emulator replays ``trace``.
+
+    Returns a dict: ``seconds`` (the timed full replay, first call to last, wall-clock s),
+    ``frames`` (frames it ran: the sum of its ``step`` calls), ``calls``, ``ram`` (digest
+    at the end).
+    """
     import numpy as np
 
     from emurl.emulators import open_emulator
@@ -43,41 +180,38 @@ def _raw(backend: str, seconds: float) -> float:
     integ = load_integration(GAME)
     emu = open_emulator(integ.require_rom(), integ.system, backend)
     try:
-        emu.load_state(integ.load_state_bytes("Track0", emu.backend))
-        pressed = np.zeros(len(emu.buttons), np.uint8)
-        pressed[list(emu.buttons).index("A")] = 1
-        emu.set_buttons(pressed)
-        emu.step(100)
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            emu.step(60)
-            n += 60
-        return n / (time.perf_counter() - t0)
+        if shown is not None:
+            emu.show(shown)  # as the env set it up, before its first traced call
+        masks: dict[bytes, np.ndarray] = {}
+        calls = []  # (bound method, args), resolved before timing
+        frames = 0
+        for entry in trace:
+            kind = entry[0]
+            if kind == "load":
+                calls.append((emu.load_state, (states[entry[1]],)))
+            elif kind == "buttons":
+                mask = masks.setdefault(entry[1], np.frombuffer(entry[1], np.uint8))
+                calls.append((emu.set_buttons, (mask, entry[2])))
+            elif kind == "touch":
+                calls.append((emu.set_touch, entry[1:]))
+            elif kind == "step":
+                calls.append((emu.step, (entry[1],)))
+                frames += entry[1]
+            elif kind == "skip":
+                calls.append((emu.skip_render, ()))
+            elif kind == "screen":
+                calls.append((emu.screen, ()))
+            else:
+                raise ValueError(f"unknown trace entry {entry!r}")
+        for call, args in calls[:WARMUP_CALLS]:
+            call(*args)
+        t0 = time.perf_counter()
+        for call, args in calls:
+            call(*args)
+        seconds = time.perf_counter() - t0
+        return {"seconds": seconds, "frames": frames, "calls": len(calls), "ram": _ram_digest(emu)}
     finally:
         emu.close()
-
-
-def _env(backend: str, seconds: float) -> float:
-    import numpy as np
-
-    import emurl
-
-    env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False, max_episode_steps=1500)
-    try:
-        rng = np.random.default_rng(0)
-        env.reset(seed=0)
-        for _ in range(50):
-            env.step(int(rng.integers(6)))
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            for _ in range(25):
-                _, _, term, trunc, _ = env.step(int(rng.integers(6)))
-                n += 1
-                if term or trunc:
-                    env.reset()
-        return n / (time.perf_counter() - t0)
-    finally:
-        env.close()
 
 
 def _in_child(fn, *args):
@@ -88,58 +222,83 @@ def _in_child(fn, *args):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=4.0)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--out", type=Path, default=ROOT / "docs")
+    ap.add_argument("--steps", type=int, default=2000, help="agent steps per env pass (default 2000)")
+    ap.add_argument("--rounds", type=int, default=3, help="env + raw measurements per backend; medians reported")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for performance-ds.md/.json")
     a = ap.parse_args(argv)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     results = {}
     load_before = os.getloadavg()
     for backend in ("desmume", "melonds"):
-        raws, envs = [], []
+        rounds = []
         for _ in range(a.rounds):
-            raws.append(_in_child(_raw, backend, a.seconds))
-            envs.append(_in_child(_env, backend, a.seconds))
-        raw, env = statistics.median(raws), statistics.median(envs)
-        results[backend] = {
-            "raw_fps": raw, "env_steps_per_s": env, "overhead_ratio": env * 4 / raw,
-            "raw_rounds": raws, "env_rounds": envs,
+            env = _in_child(_env, backend, a.steps)
+            raw = _in_child(_raw, backend, env["trace"], env["states"], env["shown"])
+            rounds.append({
+                "env_seconds": env["seconds"], "raw_seconds": raw["seconds"],
+                "ratio": raw["seconds"] / env["seconds"],
+                "raw_frames_per_s": raw["frames"] / raw["seconds"], "env_steps_per_s": env["steps"] / env["seconds"],
+                "steps": env["steps"], "frames": raw["frames"], "resets": env["resets"], "calls": raw["calls"],
+                "state_bytes": sum(len(s) for s in env["states"].values()),
+                "env_same_ram_traced_vs_timed": env["same_ram_as_traced"],
+                "replay_same_ram_as_env": raw["ram"] == env["ram"],
+            })
+        last = rounds[-1]
+        r = {
+            "raw_frames_per_s": statistics.median(x["raw_frames_per_s"] for x in rounds),
+            "env_steps_per_s": statistics.median(x["env_steps_per_s"] for x in rounds),
+            "frames_per_step": last["frames"] / last["steps"],
+            "overhead_ratio": statistics.median(x["ratio"] for x in rounds),
+            "steps": last["steps"], "frames": last["frames"], "resets": last["resets"], "calls": last["calls"],
+            "rounds": rounds,
         }
-        print(f"{backend}: raw {raw:.0f} frames/s, env {env:.0f} steps/s (x4 = {env * 4:.0f}), ratio {env * 4 / raw:.3f}")
+        results[backend] = r
+        same = all(x["replay_same_ram_as_env"] for x in rounds)
+        print(f"{backend}: {r['steps']} steps, {r['resets']} resets, {r['frames']} frames "
+              f"({r['frames_per_step']:.3f}/step), {r['calls']} emulator calls; raw replay "
+              f"{r['raw_frames_per_s']:.0f} frames/s, env {r['env_steps_per_s']:.0f} steps/s, "
+              f"ratio {r['overhead_ratio']:.3f}; replay ends in the env's RAM: {same}")
     command = "python benchmarks/bench_ds.py " + " ".join(argv if argv is not None else sys.argv[1:])
     meta = {"command": command.strip(), "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
-    a.out.mkdir(exist_ok=True)
+    a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "performance-ds.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     lines = [
-        "# Nintendo DS throughput (MiniKart)",
+        "# Nintendo DS overhead (MiniKart)",
         "",
-        "Each backend's bare emulator next to emurl's env on the DS pixel pipeline (top screen,",
-        "frame skip 4, 84×84 gray, 4 stacked, reward from 16 variables behind pointers), each in",
-        "its own process, alternating; medians of the rounds. Ratio = env steps/s × 4 / raw",
-        "frames/s (target ≥ 0.9: everything around the emulator costs at most 10%). The raw",
-        "emulator draws every frame, as a frontend would, and so does the env at frame skip 4:",
-        "DeSmuME's screen is the current picture only when its frame and the 3 before it were",
-        "drawn. (Until session 5 the env skipped drawing 3 frames of 4 and reached a ratio of",
-        "0.92 on DeSmuME, but its observations were then an older picture.)",
+        "emurl's env on the DS pixel pipeline (top screen, frame skip 4, 84×84 gray, 4 stacked,",
+        "reward from 16 variables behind pointers) next to the bare emulator doing the same",
+        "emulator work. The env plays seeded random actions of the race set from `reset(seed=0)`,",
+        "resetting at every episode end; a first pass records every call it makes on its",
+        "emulator (load state, buttons, frames, skip drawing, screen reads) and a second,",
+        "identical pass without the recording is timed. In its own process the bare emulator",
+        "replays that recording, call for call (after an untimed warm-up on its first",
+        f"{WARMUP_CALLS} calls), timed. Ratio = replay time / env time: the share of the env's",
+        "time the emulator work alone takes (target ≥ 0.9: everything around the emulator costs",
+        "at most 10%). Each round runs the env, then the replay; medians of the rounds.",
         "",
-        "Caveat: the raw subject holds A from race frame 1, so after the first straight its kart",
-        "sits at the first corner's wall, while the env's random actions end episodes (stuck",
-        "rule) and every reset replays the countdown, whose first 31 frames draw the track. The",
-        "two do not run the same game code; a raw subject that replays the env's inputs and",
-        "resets (as `bench_env.py` does for stable-retro) is still to be written.",
+        "Both draw exactly the frames the env draws: at frame skip 4 DeSmuME draws every frame,",
+        "as its screen is the current picture only when its frame and the 3 before it were",
+        "drawn (`render_settle`). (Until session 5 the env skipped drawing 3 frames of 4 and",
+        "its observations were an older picture.)",
         "",
         f"Command: `{meta['command']}`; {meta['cores']} cores; load average before "
         f"{load_before[0]:.2f}, after {meta['loadavg_after'][0]:.2f}.",
         "",
-        "| backend | raw frames/s | env steps/s | env frames/s (×4) | ratio | target ≥ 0.9 | rounds (raw / env) |",
+        "| backend | raw frames/s (replay) | env steps/s | frames per step | ratio (raw time / env time) "
+        "| target ≥ 0.9 | rounds |",
         "|---|---|---|---|---|---|---|",
     ]
     for b, r in results.items():
         met = "met" if r["overhead_ratio"] >= 0.9 else "**not met**"
-        rounds = ", ".join(f"{x:.0f}" for x in r["raw_rounds"]) + " / " + ", ".join(f"{x:.0f}" for x in r["env_rounds"])
-        lines.append(f"| {b} | {r['raw_fps']:.0f} | {r['env_steps_per_s']:.0f} | {r['env_steps_per_s'] * 4:.0f} | "
-                     f"{r['overhead_ratio']:.3f} | {met} | {rounds} |")
+        per_round = ", ".join(f"{x['ratio']:.3f}" for x in r["rounds"])
+        lines.append(f"| {b} | {r['raw_frames_per_s']:.0f} | {r['env_steps_per_s']:.0f} | {r['frames_per_step']:.3f} | "
+                     f"{r['overhead_ratio']:.3f} | {met} | {per_round} |")
+    lines += [
+        "",
+        "Per backend: " + ", ".join(f"{b} {r['steps']} steps, {r['resets']} resets, {r['frames']} frames"
+                                    for b, r in results.items()) + "; rounds column: each round's ratio.",
+    ]
     (a.out / "performance-ds.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {a.out / 'performance-ds.md'}")
     return 0
