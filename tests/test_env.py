@@ -591,3 +591,34 @@ def test_python_scenario_missing_class_is_an_error(user_game, make_env):
     with pytest.raises(emurl.IntegrationError, match=r"scenario\.json: python: .*race\.py defines no class 'Nope'"):
         emurl.EmulatorEnv("MyAir-Genesis", game_path=str(root))
     make_env(GENESIS)  # the failed env gave its emulator back
+
+
+# -- ALE's minimal action sets ----------------------------------------------------------------
+
+
+def test_ale_action_names_map_to_retro_buttons():
+    from emurl.games.ale_actions import ale_action_combo
+
+    assert ale_action_combo("NOOP") == []
+    assert ale_action_combo("DOWNLEFTFIRE") == ["DOWN", "LEFT", "BUTTON"]
+    with pytest.raises(ValueError, match="SIDEWAYS"):
+        ale_action_combo("SIDEWAYS")
+
+
+def test_minimal_action_set_is_ales_and_plays_breakout(make_env):
+    env = make_env(BREAKOUT, action_set="minimal", frame_skip=4)
+    u = env.unwrapped
+    assert env.action_space == gym.spaces.Discrete(4)
+    assert u.combos == [[], ["BUTTON"], ["RIGHT"], ["LEFT"]]  # ale-py: NOOP, FIRE, RIGHT, LEFT
+    env.reset(seed=0)
+    # serve (FIRE) and never move: the balls go by and Breakout ends after its 5 lives
+    steps = rollout(env, [1] * 2000)
+    assert steps[-1][2] and steps[-1][3]["lives"] == 0
+    # pressing nothing never serves: no life is lost
+    env.reset(seed=0)
+    assert all(info["lives"] == 5 for *_, info in rollout(env, [0] * 300))
+
+
+def test_minimal_action_set_is_for_atari_games_only(make_env):
+    with pytest.raises(emurl.errors.IntegrationError, match="Atari2600 games only"):
+        make_env(GENESIS, action_set="minimal")

@@ -47,7 +47,9 @@ class EmulatorEnv(gym.Env):
             ``"filtered"``: ``MultiBinary`` over buttons, filtered by the groups;
             ``"all"``: raw ``MultiBinary``; the name of an action set of the integration,
             or a list of button combos (each a list of button names): ``Discrete`` over
-            those combos.
+            those combos; ``"minimal"`` (Atari 2600): ``Discrete`` over ALE's minimal
+            action set of the game, read from ale-py (Breakout: NOOP, FIRE, RIGHT, LEFT),
+            the actions the published Atari baselines learn on.
         frame_skip: emulator frames per agent step (the action is held); rewards are summed
             over them and the step ends early when the episode does.
         max_pool: with ``frame_skip > 1`` and ``obs_type="rgb"``, the observation is the
@@ -232,12 +234,22 @@ class EmulatorEnv(gym.Env):
         elif action_set in integ.action_sets:
             combos = integ.action_sets[action_set]
             where = f"{integ.folder / 'data.json'}: action_sets.{action_set}"
+        elif action_set == "minimal":
+            if integ.system != "Atari2600":
+                raise IntegrationError(
+                    f"{integ.name}: the 'minimal' action set is ALE's, for Atari2600 games only; "
+                    f"choose from {', '.join(list(ACTION_KINDS) + list(integ.action_sets))}"
+                )
+            from emurl.games.ale_actions import minimal_action_set
+
+            combos = [list(c) for c in minimal_action_set(integ.require_rom())]
+            where = "ALE minimal action set"
         elif action_set not in ACTION_KINDS:
             raise IntegrationError(
                 f"{integ.name}: unknown action set {action_set!r} (choose from "
                 f"{', '.join(list(ACTION_KINDS) + list(integ.action_sets))})"
             )
-        self.action_set = action_set if isinstance(action_set, str) else "custom"
+        self.action_set = action_set if isinstance(action_set, str) else "custom"  # "minimal" → the table below
         groups = scen.actions or getattr(self.emulator, "default_actions", None) or [[[]] + [[b] for b in self.buttons]]
         # Ordered as stable-retro's GameData.valid_actions(), a map<int, set<int>>: groups by
         # the union of their masks, combos by mask, the first group of a union kept. So

@@ -36,7 +36,7 @@ class TrainConfig:
     obs_type: str = "rgb"
     """rgb (CnnPolicy on the pixel pipeline), ram or variables (MlpPolicy)"""
     action_set: str | None = None
-    """discrete, multi_discrete, or a named action set of the integration"""
+    """discrete, multi_discrete, minimal (Atari 2600: ALE's minimal action set), or a named action set of the integration"""
     frame_skip: int = 4
     """emulator frames per agent step"""
     max_pool: bool = True
