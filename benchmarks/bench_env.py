@@ -42,7 +42,8 @@ def render_markdown(results: list[dict], command: str) -> str:
         "stable-retro + Stable-Baselines3 stack, on the same Atari-style pipeline (frame skip 4,",
         "max of the last two frames, 84×84 gray, 4-frame stack, reward clip), with random actions",
         "and a reset at every episode end. Every number comes from one run of one command. Each",
-        "subject (raw emulator playing and idle, env, peer, 1- and 2-process vector env) ran in its own process;",
+        "subject (raw emulator replaying the env's calls, playing without resets and idle; env; peer;",
+        "1- and 2-process vector env) ran in its own process;",
         f"after a warm-up they took turns, {meta['rounds']} rounds of ~{meta['seconds'] / meta['rounds']:.2f} s each, "
         f"{meta['seconds']:g} s per subject and game.",
         "",
@@ -95,10 +96,15 @@ def render_markdown(results: list[dict], command: str) -> str:
         "",
         "## Definitions",
         "",
-        "- **raw emulator**: `RetroBackend.step()` from the game's default state, no screen or",
-        "  memory reads; the buttons of the env's random actions are set every 4 frames and the",
-        "  default state is reloaded, untimed, at the start of each turn, so the emulator plays",
-        "  the game as it does inside the env (the overhead ratio compares like with like). The",
+        "- **raw emulator**: the bare `RetroBackend`, in its own process, replays in a loop the",
+        "  calls the env made on its emulator during an untimed recorded pass of whole episodes",
+        "  (the env's random actions from its first reset, at least 2000 agent steps): `load_state`",
+        "  (each reset; on Stella this reloads the core), `set_buttons` and `step`. So it emulates",
+        "  the same frames with the same buttons and the same resets as the env, and the overhead",
+        "  ratio is the share of the env's time that is emulator work, as the target defines it.",
+        "  Screen and memory reads are left out of the replay: they count as the env's work.",
+        "  The *without resets* row sets the env's random buttons every 4 frames from the default",
+        "  state, reloaded untimed at the start of each turn (the raw rate of earlier runs). The",
         "  *idle* row leaves out buttons and reloads: the game then sits on its game-over or",
         "  attract screen, whose frames cost a different time.",
         "- **emurl env**: `emurl.make(game, pipeline=\"atari\")`, pre-generated random actions, reset",
@@ -132,9 +138,9 @@ def notes(results: list[dict]) -> list[str]:
             "- **Stella resets.** stable-retro's `Emulator::unserialize` reloads the whole Stella core",
             "  on every savestate load (`dlclose`/`dlopen`, then `retro_load_game`, whose console set-up",
             "  emulates frames to detect the TV format), so an Atari reset costs as much as a dozen or",
-            f"  more agent steps ({figs}). The raw rate leaves its reloads out of the time, so on a",
-            "  game with short episodes no wrapper can bring the env to 0.9 of it; the peer pays the",
-            "  same resets.",
+            f"  more agent steps ({figs}). They are emulator work: the raw replay pays the same",
+            "  reloads, and so does the peer. stable-retro does this on purpose (\"Stella does not",
+            "  properly clear everything when resetting or loading a savestate\"), so emurl keeps it.",
         ]
     for r in results:
         d = r["env_detail"]
@@ -157,6 +163,9 @@ def notes(results: list[dict]) -> list[str]:
         "  cost (RetroEnv reads the screen and copies RAM every frame; SB3's wrappers run per frame",
         "  in Python) is a fixed few hundred µs per step, so 1.3× needs it to reach 30% of the env's",
         "  own step time, emulator included — the faster the core and the more resets, the harder.",
+        "  The *raw emulator ÷ peer* row is that bound, measured: the speedup an env would have if",
+        "  nothing but the emulator's own work cost anything. "
+        + "; ".join(f"{r['game']}: {r['emulator_vs_peer']:.3f}" for r in results if "emulator_vs_peer" in r) + ".",
         "- **Vector scaling** needs a free CPU per env process: on a machine already loaded by other",
         "  jobs, two env processes share what is left with the parent that steps them.",
     ]

@@ -142,3 +142,27 @@ def test_bench_json():
     res = json.loads(run("bench", "--game", "Airstriker-Genesis", "--seconds", "0.5", "--json").stdout)
     for key in ("emulator_fps", "env_steps_per_s", "peer_steps_per_s", "vec2_steps_per_s"):
         assert res[key] > 0, key
+
+
+def test_bench_raw_replay_redoes_the_envs_emulator_work(atari_roms):
+    """The raw subject of `emurl bench` replays the env's own emulator calls: whole
+    episodes with their resets (Breakout: a Stella core reload each), ending in the
+    env's RAM."""
+    from emurl.bench import _Subject
+
+    env = _Subject("env", "env", "Breakout-Atari2600", 0, 300)
+    raw = _Subject("emulator", "raw", "Breakout-Atari2600", 0, "replay")
+    try:
+        env.ready()
+        raw.ready()
+        trace = env.call("trace", None)
+        assert trace["steps"] >= 300 and trace["resets"] >= 2  # random Breakout games last ~160 steps
+        assert trace["frames"] >= 4 * trace["steps"]  # frame skip 4, plus the resets' no-op frames
+        assert trace["ops"][0][0] == 2  # it starts with a reset's load_state
+        raw.call("set_trace", trace["ops"])
+        assert raw.call("replay_once", None) == trace["ram"]
+        out = raw.call("run", 0.2)
+        assert out["units"] > 0 and out["units"] % 1 == 0
+    finally:
+        env.close()
+        raw.close()
