@@ -85,6 +85,12 @@ def test_train_resume_eval(tmp_path):
     assert res["episodes"] == 2 and len(res["returns"]) == 2 and res["steps"] == 384
     assert all(n <= 60 for n in res["lengths"])
     assert len(list(imageio.get_reader(str(run_dir / "videos" / "eval_final.mp4")).iter_data())) > 10
+    assert res["backend"] is None  # the run's: the system's default
+
+    run("eval", str(run_dir), "--episodes", "1", "--backend", "retro")
+    assert json.loads((run_dir / "eval.json").read_text())["backend"] == "retro"
+    proc = run("eval", str(run_dir), "--episodes", "1", "--backend", "desmume", ok=False)
+    assert proc.returncode == 2 and "runs Nintendo DS games, not Genesis" in proc.stderr
 
 
 @pytest.mark.slow

@@ -108,7 +108,7 @@ def _eval(args) -> int:
 
     det = True if args.deterministic else (False if args.stochastic else None)
     res = evaluate(
-        args.target, episodes=args.episodes, video=args.video, deterministic=det,
+        args.target, episodes=args.episodes, video=args.video, deterministic=det, backend=args.backend,
         progress=lambda ep, r, n: print(f"episode {ep + 1}: return {r:g}, length {n}"),
     )
     print(
@@ -174,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--deterministic", action="store_true", help="most likely action")
     g.add_argument("--stochastic", action="store_true", help="sample actions")
+    p.add_argument("--backend", help="emulator backend to evaluate on (default: the run's), "
+                   "e.g. melonds for a policy trained on desmume")
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("bench", help="emulator, env, peer-stack and vector env speed, in one run")

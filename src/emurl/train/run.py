@@ -426,13 +426,17 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
 
 
 def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False, deterministic: bool | None = None,
-             progress=None) -> dict:
+             progress=None, backend: str | None = None) -> dict:
     """Evaluate a run folder (its latest checkpoint) or a checkpoint file inside a run.
 
-    Writes ``eval.json`` (and ``videos/eval_final.mp4`` with ``video``) into the run folder.
+    ``backend`` runs the evaluation on another emulator backend than the run's (a DS
+    policy trained on ``"desmume"`` evaluated on ``"melonds"``); None keeps the run's.
+    Writes ``eval.json`` (and ``videos/eval_final.mp4`` with ``video``) into the run folder;
+    its ``backend`` says which one ran (None: the system's default).
 
     Raises:
         FileNotFoundError: no checkpoint, or no ``config.yaml`` beside it.
+        EmurlError: ``backend`` does not run this game's system.
     """
     target = Path(target)
     if target.is_dir():
@@ -448,6 +452,8 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
     if not cfg_file.is_file():
         raise FileNotFoundError(f"{cfg_file}: missing; emurl eval needs the run's frozen config beside its checkpoints")
     cfg = apply(TrainConfig(), load_yaml(cfg_file), str(cfg_file))
+    if backend is not None:
+        cfg.backend = backend
     env = make_env(cfg, evaluation=True)
     try:
         model = load_model(cfg, str(ckpt))
@@ -455,7 +461,7 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
         res = run_episodes(model, env, episodes, det, run_dir / "videos" / "eval_final.mp4" if video else None, progress)
     finally:
         env.close()
-    res.update(checkpoint=str(ckpt), steps=int(model.num_timesteps), deterministic=det)
+    res.update(checkpoint=str(ckpt), steps=int(model.num_timesteps), deterministic=det, backend=cfg.backend)
     from emurl.fileio import atomic_write
 
     atomic_write(run_dir / "eval.json", json.dumps(res, indent=2).encode())
