@@ -39,6 +39,7 @@ def test_roms_import_from_ale_py(tmp_path, monkeypatch):
     assert "imported Breakout-Atari2600" in out
     assert (tmp_path / "roms" / "Breakout-Atari2600" / "rom.a26").is_file()
     assert "Breakout-Atari2600" in run("games", "list", "--playable").stdout.split()
+    assert "minimal (ALE's): none, BUTTON, RIGHT, LEFT" in run("games", "show", "Breakout-Atari2600").stdout
 
 
 def test_errors_exit_2_with_a_message(tmp_path, monkeypatch):

@@ -39,9 +39,17 @@ def _games_show(args) -> int:
         if v.scale:
             extra += f" / {v.scale:g}"
         print(f"  {v.name:<24} {hex(v.address):>10}  {v.dtype}{extra}")
-    if integ.action_sets:
+    sets = dict(integ.action_sets)
+    if integ.system == "Atari2600" and integ.rom_path():
+        from emurl.games.ale_actions import minimal_action_set
+
+        try:
+            sets["minimal (ALE's)"] = minimal_action_set(integ.rom_path())
+        except EmurlError:
+            pass  # a ROM ALE does not know: no minimal action set
+    if sets:
         print("action sets:")
-        for name, combos in integ.action_sets.items():
+        for name, combos in sets.items():
             print(f"  {name}: " + ", ".join("+".join(c) or "none" for c in combos))
     scen = integ.scenario()
     print("scenario: " + ("Lua script (run by stable-retro)" if scen.lua else "reward " + (", ".join(t.variable for t in scen.rewards[0]) or "none")))
