@@ -622,3 +622,21 @@ def test_minimal_action_set_is_ales_and_plays_breakout(make_env):
 def test_minimal_action_set_is_for_atari_games_only(make_env):
     with pytest.raises(emurl.errors.IntegrationError, match="Atari2600 games only"):
         make_env(GENESIS, action_set="minimal")
+
+
+@pytest.mark.parametrize("game", [BREAKOUT, "Pong-Atari2600"])
+def test_every_direction_of_the_minimal_action_set_moves(game, make_env):
+    """ALE's directions reach the game in stable-retro's Stella (Pong's paddle reads UP/DOWN)."""
+    env = make_env(game, action_set="minimal", frame_skip=4)
+    combos = env.unwrapped.combos
+
+    def frames(a):
+        env.reset(seed=0)
+        return np.array([s[0] for s in rollout(env, [1 if i % 2 == 0 else a for i in range(60)])])
+
+    still = frames(0)
+    for a, combo in enumerate(combos):
+        if set(combo) - {"BUTTON"}:
+            moved = frames(a)
+            n = min(len(moved), len(still))
+            assert (moved[:n] != still[:n]).any(-1).sum() > 1000, f"{game}: action {a} {combo} changes nothing"

@@ -44,7 +44,7 @@ def _games_show(args) -> int:
         from emurl.games.ale_actions import minimal_action_set
 
         try:
-            sets["minimal (ALE's)"] = minimal_action_set(integ.rom_path())
+            sets["minimal (ALE's)"] = minimal_action_set(integ.rom_path(), integ.name)
         except EmurlError:
             pass  # a ROM ALE does not know: no minimal action set
     if sets:

@@ -242,7 +242,7 @@ class EmulatorEnv(gym.Env):
                 )
             from emurl.games.ale_actions import minimal_action_set
 
-            combos = [list(c) for c in minimal_action_set(integ.require_rom())]
+            combos = [list(c) for c in minimal_action_set(integ.require_rom(), integ.name)]
             where = "ALE minimal action set"
         elif action_set not in ACTION_KINDS:
             raise IntegrationError(

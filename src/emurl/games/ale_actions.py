@@ -18,6 +18,14 @@ from emurl.errors import IntegrationError
 # stable-retro's Atari2600 core calls the fire button "BUTTON".
 _TOKENS = (("UP", "UP"), ("DOWN", "DOWN"), ("RIGHT", "RIGHT"), ("LEFT", "LEFT"), ("FIRE", "BUTTON"))
 
+# Games whose controller stable-retro's Stella reads from other directions than ALE names.
+# ALE moves Pong's paddle with RIGHT (up) and LEFT (down); stable-retro's Stella moves it
+# with UP and DOWN, and LEFT/RIGHT do nothing. Found by holding each direction in each of
+# the 32 games whose ROM ale-py bundles and comparing the screens with holding nothing:
+# Pong was the only game where ALE's directions had no effect (Breakout's paddle does
+# take LEFT/RIGHT). tests/test_env.py checks that every direction of the set moves.
+RETRO_DIRECTIONS = {"Pong-Atari2600": {"RIGHT": "UP", "LEFT": "DOWN"}}
+
 
 def ale_action_combo(name: str) -> list[str]:
     """stable-retro Atari2600 buttons of an ALE action name.
@@ -45,12 +53,16 @@ def ale_action_combo(name: str) -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def minimal_action_set(rom_path: str) -> tuple[tuple[str, ...], ...]:
+def minimal_action_set(rom_path: str, game: str | None = None) -> tuple[tuple[str, ...], ...]:
     """ALE's minimal action set of the Atari 2600 ROM at ``rom_path``, as button combos.
+
+    ``game`` (the integration's name) applies :data:`RETRO_DIRECTIONS`, where
+    stable-retro's core reads a game's controller from other directions than ALE's.
 
     Returns:
         One tuple of stable-retro button names per action, in ALE's order
-        (Breakout: ``((), ('BUTTON',), ('RIGHT',), ('LEFT',))``).
+        (Breakout: ``((), ('BUTTON',), ('RIGHT',), ('LEFT',))``; Pong, with ``game``:
+        ``((), ('BUTTON',), ('UP',), ('DOWN',), ('UP', 'BUTTON'), ('DOWN', 'BUTTON'))``).
 
     Raises:
         IntegrationError: ale-py is not installed, or ALE does not know this ROM
@@ -71,4 +83,5 @@ def minimal_action_set(rom_path: str) -> tuple[tuple[str, ...], ...]:
             f"{rom_path}: ALE does not know this ROM, so it has no minimal action set ({e}); "
             f"use action_set='discrete' or a list of button combos"
         ) from None
-    return tuple(tuple(ale_action_combo(a.name)) for a in ale.getMinimalActionSet())
+    remap = RETRO_DIRECTIONS.get(game, {})
+    return tuple(tuple(remap.get(b, b) for b in ale_action_combo(a.name)) for a in ale.getMinimalActionSet())
