@@ -14,12 +14,14 @@ allows one emulator per process):
 - ``env_steps_per_s``: ``emurl.make(game, pipeline="atari")`` (frame skip 4, max of the
   last two frames, 84×84 gray, stack of 4, reward clip) with pre-generated random actions,
   reset at each episode end; ``env_frames_per_s`` = ×4; ``overhead_ratio`` =
-  ``env_frames_per_s / emulator_fps`` (1.0: nothing costs anything but the emulator);
+  ``env_steps_per_s / emulator_steps_per_s``, where ``emulator_steps_per_s`` is the env's
+  agent steps per second of replay (``emulator_fps`` × the trace's steps ÷ its frames,
+  which include the resets' no-op frames) (1.0: nothing costs anything but the emulator);
 - ``peer_steps_per_s``: the same pipeline as people build it from stable-retro and SB3:
   ``stable_retro.make(game + "-v0", render_mode="rgb_array", use_restricted_actions=DISCRETE)``
   → SB3 ``AtariWrapper(noop_max=0, frame_skip=4, screen_size=84, terminal_on_life_loss=False,
   clip_reward=True)`` → Gymnasium ``FrameStackObservation(4)``; ``speedup_vs_peer``;
-  ``emulator_vs_peer`` = ``emulator_fps / 4 / peer_steps_per_s``, the most that any env
+  ``emulator_vs_peer`` = ``emulator_steps_per_s / peer_steps_per_s``, the most that any env
   around this emulator could gain on the peer (what it would reach if nothing but the
   emulator cost anything);
 - ``vec1_steps_per_s`` / ``vec2_steps_per_s``: :func:`emurl.vector.make_vec_env` with 1 and
@@ -558,6 +560,7 @@ def run_bench(game: str, seconds: float = 5.0, seed: int = 0) -> dict:
             sub.close()
 
     rate = {name: u / w for name, (u, w, _) in totals.items()}
+    replay_steps = rate["emulator"] * trace["steps"] / trace["frames"]  # the env's agent steps per second of replay
     r1, r3 = (lambda v: round(float(v), 1)), (lambda v: round(float(v), 3))
     return {
         "game": game,
@@ -568,10 +571,12 @@ def run_bench(game: str, seconds: float = 5.0, seed: int = 0) -> dict:
         "trace": {k: trace[k] for k in ("steps", "frames", "resets")},
         "env_steps_per_s": r1(rate["env"]),
         "env_frames_per_s": r1(rate["env"] * FRAME_SKIP),
-        "overhead_ratio": r3(rate["env"] * FRAME_SKIP / rate["emulator"]),
+        # the replay's frames include the resets' no-op frames: compare time per agent step
+        "emulator_steps_per_s": r1(replay_steps),
+        "overhead_ratio": r3(rate["env"] / replay_steps),
         "peer_steps_per_s": r1(rate["peer"]),
         "speedup_vs_peer": r3(rate["env"] / rate["peer"]),
-        "emulator_vs_peer": r3(rate["emulator"] / FRAME_SKIP / rate["peer"]),
+        "emulator_vs_peer": r3(replay_steps / rate["peer"]),
         "vec1_steps_per_s": r1(rate["vec1"]),
         "vec2_steps_per_s": r1(rate["vec2"]),
         "vec2_scaling": r3(rate["vec2"] / rate["vec1"]),
@@ -626,11 +631,14 @@ def format_table(result: dict) -> str:
         ("raw emulator left idle, frames/s", f"{r['emulator_fps_idle']:.1f}", "no buttons, no reloads; " + _spread(r, "emulator_idle")),
         ("emurl env (atari pipeline), steps/s", f"{r['env_steps_per_s']:.1f}",
          f"= {r['env_frames_per_s']:.1f} frames/s; {_spread(r, 'env')}"),
-        ("overhead ratio (env frames/s ÷ raw)", f"{r['overhead_ratio']:.3f}", target("overhead_ratio")),
+        ("overhead ratio (env steps/s ÷ raw replay's)", f"{r['overhead_ratio']:.3f}",
+         target("overhead_ratio")
+         + (f"; the replay runs the env's agent steps at {r['emulator_steps_per_s']:.1f}/s "
+            "(its frames include the resets' no-op frames)" if "emulator_steps_per_s" in r else "")),
         ("peer (stable-retro + SB3 AtariWrapper), steps/s", f"{r['peer_steps_per_s']:.1f}", _spread(r, "peer")),
         ("speedup vs peer", f"{r['speedup_vs_peer']:.3f}", target("speedup_vs_peer")),
         ("raw emulator ÷ peer", f"{r.get('emulator_vs_peer', float('nan')):.3f}",
-         "the most any env around this emulator could gain on the peer (raw frames/s ÷ 4 ÷ peer steps/s)"),
+         "the most any env around this emulator could gain on the peer (raw replay's steps/s ÷ peer steps/s)"),
         ("vector env, 1 process, steps/s", f"{r['vec1_steps_per_s']:.1f}", _spread(r, "vec1")),
         ("vector env, 2 processes, steps/s", f"{r['vec2_steps_per_s']:.1f}", "summed over the envs; " + _spread(r, "vec2")),
         ("vec2 scaling", f"{r['vec2_scaling']:.3f}", target("vec2_scaling")),
