@@ -170,7 +170,15 @@ def notes(results: list[dict]) -> list[str]:
         "  nothing but the emulator's own work cost anything. "
         + "; ".join(f"{r['game']}: {r['emulator_vs_peer']:.3f}" for r in results if "emulator_vs_peer" in r) + ".",
         "- **Vector scaling** needs a free CPU per env process: on a machine already loaded by other",
-        "  jobs, two env processes share what is left with the parent that steps them.",
+        "  jobs, two env processes share what is left with the parent that steps them. On 2 cores",
+        "  the parent that steps them takes its share too ("
+        + "; ".join(f"{r['game']}: {r['cpu_share']['vec2']:.0%} of a core" for r in results if "cpu_share" in r)
+        + "), and a synchronous vector env (SB3's contract: a step returns every env's next",
+        "  observation, the reset one after an episode's end) waits for its slowest env, so while",
+        "  one env reloads Stella for a reset the other's core idles: on Breakout one core idles",
+        "  ~11 ms per ~80 vector steps (~90 ms), about 6% of the two cores' time. The scaling also",
+        "  moves between runs: sessions 5 and 7 read 1.73 and 1.66 (Airstriker), 1.56 and 1.61",
+        "  (Breakout), 1.70 and 1.62 (Pong).",
     ]
     return out
 
