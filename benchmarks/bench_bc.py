@@ -49,7 +49,8 @@ from emurl.fileio import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "Breakout-Atari2600"
-NOOP, FIRE, LEFT, RIGHT = 0, 1, 6, 12  # in Breakout's "discrete" action set (18 combos)
+NOOP, FIRE, LEFT, RIGHT = 0, 1, 6, 12  # the demonstrator plays Breakout's "discrete" action set
+# (18 combos); its movies record buttons, which the dataset maps to the preset's action set
 EVAL_MAX_STEPS = 2000
 """Step cap of an evaluation game: on 2 loaded cores a batch-1 policy step took ~25 ms, so
 a policy that never fires would cost minutes per evaluation at the preset's 27,000."""
@@ -169,7 +170,7 @@ def report(result: dict, png: str | None) -> str:
         f"mean score {d['mean_return']:.1f} (min {min(d['returns']):g}, max {max(d['returns']):g}), "
         f"{sum(d['steps']):,} agent steps.",
         f"2. **Dataset** ({ds['seconds']:.0f} s, 2 processes): {ds['counts']['steps']:,} steps "
-        f"(observations (4, 84, 84) uint8, action set `discrete`, 18 actions), "
+        f"(observations (4, 84, 84) uint8, action set `{ds['action_set']}`, {len(ds['combos'])} actions), "
         f"{ds['counts']['unmatched_frames']} unmatched frames, {ds['counts']['mixed_steps']} mixed steps.",
         f"3. **Behaviour cloning** ({bc['seconds']:.0f} s, {bc['epochs']} epochs): training accuracy "
         f"{bc['train_accuracy']:.3f}, validation accuracy "

@@ -73,7 +73,7 @@ def test_bc_fits_a_scripted_player(dataset, cloned):
     report = json.loads((run / "bc.json").read_text())
     assert report["train_accuracy"] == cloned.train_accuracy and len(report["history"]) == 40
     probs = action_probabilities(cloned.checkpoint, ds.obs[:64])
-    assert probs.shape == (64, 18) and probs.dtype == np.float32
+    assert probs.shape == (64, 4) and probs.dtype == np.float32  # the preset's action set: ALE's minimal
     assert np.allclose(probs.sum(1), 1, atol=1e-5)
 
 
@@ -112,7 +112,7 @@ def test_checkpoint_has_the_architecture_of_the_run_it_starts(dataset, cloned):
     import gymnasium as gym
 
     cfg = apply(TrainConfig(), load_yaml(cloned.run_dir / "config.yaml"), "config.yaml")
-    env = _spaces_env(gym.spaces.Box(0, 255, (4, 84, 84), np.uint8), gym.spaces.Discrete(18))
+    env = _spaces_env(gym.spaces.Box(0, 255, (4, 84, 84), np.uint8), gym.spaces.Discrete(4))
     model = build_model(cfg, env, None)
     src = load_model(cfg, str(cloned.checkpoint))
     assert type(model.policy.features_extractor) is type(src.policy.features_extractor)

@@ -30,6 +30,12 @@ from emurl.wrappers import GrayResizeObservation
 
 GAME = "Breakout-Atari2600"
 NOOP, FIRE, LEFT, RIGHT = 0, 1, 6, 12  # Breakout's "discrete" action set (18 combos)
+# the movies are played on "discrete"; datasets take the preset's action set, ALE's minimal one
+MINIMAL = {NOOP: 0, FIRE: 1, RIGHT: 2, LEFT: 3}
+
+
+def as_minimal(seq):
+    return [MINIMAL[a] for a in seq]
 
 
 def scripted(actions):
@@ -85,16 +91,16 @@ def test_dataset_from_movies_with_two_processes_loads_back(movies, tmp_path):
 
     # the actions are what the movies pressed
     first, second = ds.episodes()[:2]
-    assert ds.actions[first].tolist() == seqs[0]
-    assert ds.actions[second].tolist() == seqs[1]
+    assert ds.actions[first].tolist() == as_minimal(seqs[0])
+    assert ds.actions[second].tolist() == as_minimal(seqs[1])
     assert ds.frames[first][:3].tolist() == [1, 5, 9]
     combos = meta["combos"]
-    assert combos[FIRE] == ["BUTTON"] and combos[LEFT] == ["LEFT"] and combos[RIGHT] == ["RIGHT"]
-    assert meta["action_set"] == "discrete" and meta["frame_skip"] == 4 and meta["pipeline"] == "atari"
+    assert combos == [[], ["BUTTON"], ["RIGHT"], ["LEFT"]]
+    assert meta["action_set"] == "minimal" and meta["frame_skip"] == 4 and meta["pipeline"] == "atari"
 
     # the odd movie: SELECT frames are unmatched (mapped to RIGHT), step 3 and 4 are mixed
     odd = ds.episodes()[2]
-    assert ds.actions[odd].tolist() == seqs[1]
+    assert ds.actions[odd].tolist() == as_minimal(seqs[1])
     m = meta["movies"][2]
     assert m["unmatched_frames"] == 2 and m["mixed_steps"] == 3 and m["reset_frame_pressed"]
     assert meta["counts"]["unmatched_frames"] == 2 and meta["counts"]["mixed_steps"] == 3
