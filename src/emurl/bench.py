@@ -146,39 +146,34 @@ class _Raw:
         """Take the env's recorded calls; the replay starts at the first (a reset)."""
         self.ops, self.j = trace, 0
 
+    def _calls(self) -> tuple:
+        """The emulator call of each trace op: 0 step(frames), 1 set_buttons, 2 load_state."""
+        emu = self.emu
+        return emu.step, lambda pressed: emu.set_buttons(pressed, 0), emu.load_state
+
     def replay_once(self, _=None) -> str:
         """Replay the whole trace once from its start; the SHA-1 of the RAM at its end
         (equal to the env's :meth:`_Env.trace` ``ram`` when the replay redoes its work)."""
-        emu = self.emu
+        calls = self._calls()
         for op, arg in self.ops:
-            if op == 0:
-                emu.step(arg)
-            elif op == 1:
-                emu.set_buttons(arg, 0)
-            else:
-                emu.load_state(arg)
+            calls[op](arg)
         self.j = 0
-        return hashlib.sha1(np.ascontiguousarray(emu.ram()).tobytes()).hexdigest()
+        return hashlib.sha1(np.ascontiguousarray(self.emu.ram()).tobytes()).hexdigest()
 
     def run(self, seconds: float) -> dict:
         emu, base, actions = self.emu, self.base, self.actions
         if self.mode == "replay":
             if not self.ops:
                 raise RuntimeError("replay: no trace was set (call set_trace first)")
-            ops, n = self.ops, len(self.ops)
-            step_f, buttons_f, load_f = emu.step, emu.set_buttons, emu.load_state
+            ops, n, calls = self.ops, len(self.ops), self._calls()
 
             def step():
-                while True:
+                while True:  # up to and including the next step op: its frames are the units
                     op, arg = ops[self.j]
                     self.j = (self.j + 1) % n
+                    calls[op](arg)
                     if op == 0:
-                        step_f(arg)
                         return arg
-                    if op == 1:
-                        buttons_f(arg, 0)
-                    else:
-                        load_f(arg)
 
         elif self.mode == "play":
             emu.load_state(base._initial_state)

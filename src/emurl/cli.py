@@ -40,11 +40,12 @@ def _games_show(args) -> int:
             extra += f" / {v.scale:g}"
         print(f"  {v.name:<24} {hex(v.address):>10}  {v.dtype}{extra}")
     sets = dict(integ.action_sets)
-    if integ.system == "Atari2600" and integ.rom_path():
+    rom = integ.rom_path()
+    if integ.system == "Atari2600" and rom:
         from emurl.games.ale_actions import minimal_action_set
 
         try:
-            sets["minimal (ALE's)"] = minimal_action_set(integ.rom_path(), integ.name)
+            sets["minimal (ALE's)"] = minimal_action_set(rom, integ.name)
         except EmurlError:
             pass  # a ROM ALE does not know: no minimal action set
     if sets:
