@@ -43,73 +43,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "MiniKart-NintendoDs"
 WARMUP_CALLS = 200  # trace calls the raw replay runs untimed before its timed replay
-TRACED_METHODS = ("load_state", "set_buttons", "set_touch", "step", "skip_render", "screen")
 
 
 def _ram_digest(emu) -> str:
     """SHA-1 of the emulator's RAM: the replay is checked to end where the env ended."""
     return hashlib.sha1(emu.ram().tobytes()).hexdigest()
-
-
-def _trace_calls(env, trace: list, states: dict):
-    """Record every emulator call of ``env`` in ``trace``, then forward it.
-
-    Instance attributes shadow the emulator's methods. Entries: ``("load", key)`` with
-    the state bytes in ``states[key]`` (kept once, however many resets load them),
-    ``("buttons", mask bytes, player)``, ``("touch", x, y, pressed)``, ``("step", n)``,
-    ``("skip",)``, ``("screen",)``. The env holds its own handle on ``skip_render``
-    (``_skip_render``), which is swapped for the traced one too.
-
-    Returns:
-        A function that removes the tracing (the emulator's own methods again).
-    """
-    import numpy as np
-
-    emu = env.unwrapped.emulator
-    real = {name: getattr(emu, name) for name in TRACED_METHODS if hasattr(emu, name)}
-
-    def load_state(state):
-        key = id(state)
-        states.setdefault(key, state)  # holding it keeps its id from being reused
-        trace.append(("load", key))
-        real["load_state"](state)
-
-    def set_buttons(pressed, player=0):
-        trace.append(("buttons", np.ascontiguousarray(pressed, np.uint8).tobytes(), player))
-        real["set_buttons"](pressed, player)
-
-    def set_touch(x, y, pressed):
-        trace.append(("touch", x, y, pressed))
-        real["set_touch"](x, y, pressed)
-
-    def step(frames=1):
-        trace.append(("step", int(frames)))
-        real["step"](frames)
-
-    def skip_render():
-        trace.append(("skip",))
-        real["skip_render"]()
-
-    def screen():
-        trace.append(("screen",))
-        return real["screen"]()
-
-    traced = {"load_state": load_state, "set_buttons": set_buttons, "set_touch": set_touch,
-              "step": step, "skip_render": skip_render, "screen": screen}
-    for name in real:
-        setattr(emu, name, traced[name])
-    inner = env.unwrapped
-    env_skip = getattr(inner, "_skip_render", None)
-    if env_skip is not None:
-        inner._skip_render = skip_render
-
-    def untrace() -> None:
-        for name in real:
-            delattr(emu, name)
-        if env_skip is not None:
-            inner._skip_render = env_skip
-
-    return untrace
 
 
 def _play(env, steps: int) -> tuple[int, float]:
@@ -134,17 +72,16 @@ def _env(backend: str, steps: int) -> dict:
     """The env subject: a traced pass, then the same sequence timed without tracing.
 
     Returns a dict: ``seconds`` (timed pass, wall-clock s), ``steps`` (agent steps),
-    ``resets``, ``trace`` and ``states`` (see :func:`_trace_calls`), ``shown`` (the
+    ``resets``, ``trace`` and ``states`` (see :func:`emurl.bench.trace_emulator_calls`), ``shown`` (the
     screen a one-screen backend outputs, or None) and ``ram`` (digest at the end).
     """
     import emurl
+    from emurl.bench import trace_emulator_calls
 
     env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False, max_episode_steps=1500)
     try:
         emu = env.unwrapped.emulator
-        trace: list = []
-        states: dict = {}
-        untrace = _trace_calls(env, trace, states)
+        trace, states, untrace = trace_emulator_calls(env)  # every traceable call
         try:
             traced_resets, traced_reward = _play(env, steps)
         finally:
@@ -172,8 +109,7 @@ def _raw(backend: str, trace: list, states: dict, shown: str | None) -> dict:
     ``frames`` (frames it ran: the sum of its ``step`` calls), ``calls``, ``ram`` (digest
     at the end).
     """
-    import numpy as np
-
+    from emurl.bench import compile_trace
     from emurl.emulators import open_emulator
     from emurl.games import load_integration
 
@@ -182,31 +118,12 @@ def _raw(backend: str, trace: list, states: dict, shown: str | None) -> dict:
     try:
         if shown is not None:
             emu.show(shown)  # as the env set it up, before its first traced call
-        masks: dict[bytes, np.ndarray] = {}
-        calls = []  # (bound method, args), resolved before timing
-        frames = 0
-        for entry in trace:
-            kind = entry[0]
-            if kind == "load":
-                calls.append((emu.load_state, (states[entry[1]],)))
-            elif kind == "buttons":
-                mask = masks.setdefault(entry[1], np.frombuffer(entry[1], np.uint8))
-                calls.append((emu.set_buttons, (mask, entry[2])))
-            elif kind == "touch":
-                calls.append((emu.set_touch, entry[1:]))
-            elif kind == "step":
-                calls.append((emu.step, (entry[1],)))
-                frames += entry[1]
-            elif kind == "skip":
-                calls.append((emu.skip_render, ()))
-            elif kind == "screen":
-                calls.append((emu.screen, ()))
-            else:
-                raise ValueError(f"unknown trace entry {entry!r}")
-        for call, args in calls[:WARMUP_CALLS]:
+        calls = compile_trace(emu, trace, states)  # (bound method, args, frames), resolved before timing
+        frames = sum(f for _, _, f in calls)
+        for call, args, _ in calls[:WARMUP_CALLS]:
             call(*args)
         t0 = time.perf_counter()
-        for call, args in calls:
+        for call, args, _ in calls:
             call(*args)
         seconds = time.perf_counter() - t0
         return {"seconds": seconds, "frames": frames, "calls": len(calls), "ram": _ram_digest(emu)}

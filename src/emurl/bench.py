@@ -118,6 +118,110 @@ def _timed(step, seconds: float) -> dict:
 # -- the subjects, each living in its own process --------------------------------------------
 
 
+# -- emulator call traces (also used by benchmarks/bench_ds.py) ------------------------------
+TRACEABLE = ("load_state", "set_buttons", "set_touch", "step", "skip_render", "screen")
+"""The emulator methods :func:`trace_emulator_calls` can record."""
+
+
+def trace_emulator_calls(env, methods: tuple[str, ...] = TRACEABLE):
+    """Record the calls ``env`` makes on its emulator, then forward them.
+
+    Instance attributes shadow the emulator's methods named in ``methods`` (those it has).
+    Trace entries: ``("load", key)`` with the state bytes in ``states[key]`` (kept once,
+    however many resets load them), ``("buttons", mask bytes, player)``, ``("touch", x, y,
+    pressed)``, ``("step", frames)``, ``("skip",)``, ``("screen",)``. An env that holds its
+    own handle on ``skip_render`` (``_skip_render``) gets the traced one too.
+
+    Returns:
+        ``(trace, states, untrace)``: the list and dict that fill as the env plays, and a
+        function that removes the tracing (the emulator's own methods again).
+
+    Raises:
+        ValueError: a method name not in :data:`TRACEABLE`.
+    """
+    unknown = set(methods) - set(TRACEABLE)
+    if unknown:
+        raise ValueError(f"cannot trace {sorted(unknown)}; traceable: {', '.join(TRACEABLE)}")
+    emu = env.unwrapped.emulator
+    real = {name: getattr(emu, name) for name in methods if hasattr(emu, name)}
+    trace: list = []
+    states: dict = {}
+
+    def load_state(state):
+        key = id(state)
+        states.setdefault(key, state)  # holding it keeps its id from being reused
+        trace.append(("load", key))
+        real["load_state"](state)
+
+    def set_buttons(pressed, player=0):
+        trace.append(("buttons", np.ascontiguousarray(pressed, np.uint8).tobytes(), player))
+        real["set_buttons"](pressed, player)
+
+    def set_touch(x, y, pressed):
+        trace.append(("touch", x, y, pressed))
+        real["set_touch"](x, y, pressed)
+
+    def step(frames=1):
+        trace.append(("step", int(frames)))
+        real["step"](frames)
+
+    def skip_render():
+        trace.append(("skip",))
+        real["skip_render"]()
+
+    def screen():
+        trace.append(("screen",))
+        return real["screen"]()
+
+    traced = {"load_state": load_state, "set_buttons": set_buttons, "set_touch": set_touch,
+              "step": step, "skip_render": skip_render, "screen": screen}
+    for name in real:
+        setattr(emu, name, traced[name])
+    inner = env.unwrapped
+    env_skip = getattr(inner, "_skip_render", None) if "skip_render" in real else None
+    if env_skip is not None:
+        inner._skip_render = skip_render
+
+    def untrace() -> None:
+        for name in real:
+            delattr(emu, name)
+        if env_skip is not None:
+            inner._skip_render = env_skip
+
+    return trace, states, untrace
+
+
+def compile_trace(emu, trace: list, states: dict) -> list[tuple]:
+    """The calls of a :func:`trace_emulator_calls` trace on ``emu``, resolved before timing.
+
+    Returns:
+        A list of ``(bound method, args, frames)``, ``frames`` > 0 for ``step`` calls only.
+
+    Raises:
+        ValueError: an entry of an unknown kind.
+    """
+    masks: dict[bytes, np.ndarray] = {}
+    calls = []
+    for entry in trace:
+        kind = entry[0]
+        if kind == "load":
+            calls.append((emu.load_state, (states[entry[1]],), 0))
+        elif kind == "buttons":
+            mask = masks.setdefault(entry[1], np.frombuffer(entry[1], np.uint8))
+            calls.append((emu.set_buttons, (mask, entry[2]), 0))
+        elif kind == "touch":
+            calls.append((emu.set_touch, tuple(entry[1:]), 0))
+        elif kind == "step":
+            calls.append((emu.step, (entry[1],), entry[1]))
+        elif kind == "skip":
+            calls.append((emu.skip_render, (), 0))
+        elif kind == "screen":
+            calls.append((emu.screen, (), 0))
+        else:
+            raise ValueError(f"unknown trace entry {entry!r}")
+    return calls
+
+
 class _Raw:
     """The bare emulator: frames, nothing else (no screen, no memory reads).
 
@@ -138,42 +242,37 @@ class _Raw:
         self.mode = mode
         self.actions = _actions(self.base.action_space.n, seed)
         self.i = 0
-        self.ops: list = []
+        self.calls: list = []
         self.j = 0
         self.emu.set_buttons(np.zeros(len(self.emu.buttons), np.uint8), 0)
 
-    def set_trace(self, trace: list) -> None:
-        """Take the env's recorded calls; the replay starts at the first (a reset)."""
-        self.ops, self.j = trace, 0
-
-    def _calls(self) -> tuple:
-        """The emulator call of each trace op: 0 step(frames), 1 set_buttons, 2 load_state."""
-        emu = self.emu
-        return emu.step, lambda pressed: emu.set_buttons(pressed, 0), emu.load_state
+    def set_trace(self, trace: dict) -> None:
+        """Take the env's recorded calls (:meth:`_Env.trace`: ``ops`` and ``states``); the
+        replay starts at the first (a reset)."""
+        self.calls, self.j = compile_trace(self.emu, trace["ops"], trace["states"]), 0
 
     def replay_once(self, _=None) -> str:
         """Replay the whole trace once from its start; the SHA-1 of the RAM at its end
         (equal to the env's :meth:`_Env.trace` ``ram`` when the replay redoes its work)."""
-        calls = self._calls()
-        for op, arg in self.ops:
-            calls[op](arg)
+        for call, args, _frames in self.calls:
+            call(*args)
         self.j = 0
         return hashlib.sha1(np.ascontiguousarray(self.emu.ram()).tobytes()).hexdigest()
 
     def run(self, seconds: float) -> dict:
         emu, base, actions = self.emu, self.base, self.actions
         if self.mode == "replay":
-            if not self.ops:
+            if not self.calls:
                 raise RuntimeError("replay: no trace was set (call set_trace first)")
-            ops, n, calls = self.ops, len(self.ops), self._calls()
+            calls, n = self.calls, len(self.calls)
 
             def step():
-                while True:  # up to and including the next step op: its frames are the units
-                    op, arg = ops[self.j]
+                while True:  # up to and including the next step call: its frames are the units
+                    call, args, frames = calls[self.j]
                     self.j = (self.j + 1) % n
-                    calls[op](arg)
-                    if op == 0:
-                        return arg
+                    call(*args)
+                    if frames:
+                        return frames
 
         elif self.mode == "play":
             emu.load_state(base._initial_state)
@@ -246,32 +345,17 @@ class _Env:
             self._stats[k] += st[k]
         return out
 
-    def _record(self, seed: int, steps: int, cap: int = 20_000) -> list:
+    def _record(self, seed: int, steps: int, cap: int = 20_000) -> tuple[list, dict]:
         """Play (untimed) whole episodes, at least ``steps`` agent steps (at most ``cap``),
         with the env's random actions from its first reset, recording the emulator calls
-        that play the game: ``(2, state)`` load_state, ``(1, buttons)`` set_buttons,
-        ``(0, frames)`` step. Screen and memory reads are left out (they are the env's)."""
+        that play the game (:func:`trace_emulator_calls`: ``load_state``, ``set_buttons``,
+        ``step``). Screen and memory reads are left out (they are the env's).
+
+        Returns:
+            ``(trace, states)``.
+        """
         emu = self.env.unwrapped.emulator
-        ops: list = []
-        names = ("step", "set_buttons", "load_state")
-        originals = {name: getattr(emu, name) for name in names}
-
-        def step(frames=1):
-            ops.append((0, int(frames)))
-            originals["step"](frames)
-
-        def set_buttons(pressed, player=0):
-            if player != 0:
-                raise RuntimeError("bench trace: only player 1's buttons are replayed")
-            ops.append((1, np.array(pressed, dtype=np.uint8)))
-            originals["set_buttons"](pressed, player)
-
-        def load_state(state):
-            ops.append((2, state))
-            originals["load_state"](state)
-
-        for name, fn in zip(names, (step, set_buttons, load_state)):
-            setattr(emu, name, fn)
+        trace, states, untrace = trace_emulator_calls(self.env, ("load_state", "set_buttons", "step"))
         try:
             self.env.reset(seed=seed)
             i = 0
@@ -283,17 +367,18 @@ class _Env:
                         break
                     self.env.reset()
         finally:
-            for name in names:  # back to the class's methods
-                delattr(emu, name)
+            untrace()
         self._trace_steps = i
         self._trace_ram = hashlib.sha1(np.ascontiguousarray(emu.ram()).tobytes()).hexdigest()
-        return ops
+        return trace, states
 
     def trace(self, _=None) -> dict:
-        """The recorded emulator calls (:meth:`_record`), their agent steps and frames."""
-        frames = sum(arg for op, arg in self._trace if op == 0)
-        resets = sum(1 for op, _ in self._trace if op == 2)
-        return {"ops": self._trace, "steps": self._trace_steps, "frames": frames, "resets": resets,
+        """The recorded emulator calls (:meth:`_record`: ``ops`` and the ``states`` they
+        load), their agent steps, frames and resets, and the RAM digest at their end."""
+        ops, states = self._trace
+        frames = sum(entry[1] for entry in ops if entry[0] == "step")
+        resets = sum(1 for entry in ops if entry[0] == "load")
+        return {"ops": ops, "states": states, "steps": self._trace_steps, "frames": frames, "resets": resets,
                 "ram": self._trace_ram}
 
     def detail(self, _=None) -> dict:
@@ -535,7 +620,7 @@ def run_bench(game: str, seconds: float = 5.0, seed: int = 0) -> dict:
         for sub in subjects.values():
             sub.ready()
         trace = subjects["env"].call("trace", None)
-        subjects["emulator"].call("set_trace", trace["ops"])
+        subjects["emulator"].call("set_trace", trace)
         for sub in subjects.values():
             sub.call("run", warmup)
         subjects["env"].call("reset_stats", None)
