@@ -115,9 +115,6 @@ def _timed(step, seconds: float) -> dict:
     return {"units": units, "wall_s": now - t0, "cpu_s": time.process_time() - cpu0}
 
 
-# -- the subjects, each living in its own process --------------------------------------------
-
-
 # -- emulator call traces (also used by benchmarks/bench_ds.py) ------------------------------
 TRACEABLE = ("load_state", "set_buttons", "set_touch", "step", "skip_render", "screen")
 """The emulator methods :func:`trace_emulator_calls` can record."""
@@ -220,6 +217,9 @@ def compile_trace(emu, trace: list, states: dict) -> list[tuple]:
         else:
             raise ValueError(f"unknown trace entry {entry!r}")
     return calls
+
+
+# -- the subjects, each living in its own process --------------------------------------------
 
 
 class _Raw:

@@ -96,6 +96,7 @@ def _worker(remote, parent_remote, index: int) -> None:  # noqa: C901
 
     def send(message) -> None:
         remote.send_bytes(_dumps(message))
+
     try:
         while True:
             try:
