@@ -7,11 +7,11 @@ On Breakout-Atari2600 (ROM from ale-py: ``emurl roms import --from ale-py``):
    emurl's own RAM observations), fires when no ball is in play and keeps the paddle under
    the ball; 5% of its actions are random, and it waits 0-30 steps before starting, so
    that games differ. Each game is recorded as an input movie (``.emv``) with
-   :func:`emurl.datasets.rollout_movie`: movies of a scripted agent's rollouts, not of a
+   :func:`emurl.imitation.datasets.rollout_movie`: movies of a scripted agent's rollouts, not of a
    person's play (``emurl play --record`` makes those).
 2. **Dataset**: ``emurl dataset record`` of the movies, 2 processes, the ``atari`` pipeline.
 3. **Behaviour cloning**: ``emurl bc`` (float32, whose policy has the Nature network's
-   heads: see :mod:`emurl.bc` on the bfloat16 policy's), evaluated on whole games.
+   heads: see :mod:`emurl.train.bc` on the bfloat16 policy's), evaluated on whole games.
 4. **PPO** for the same number of agent steps from the cloned policy
    (``emurl train --init-from``) and from scratch, same config and seed; each evaluated
    every ``--eval-every`` steps on whole games (unclipped score). Reported: the steps at
@@ -78,7 +78,7 @@ class ScriptedBreakout:
 
 def make_demos(out: Path, games: int, max_steps: int, seed: int) -> dict:
     import emurl
-    from emurl.datasets import rollout_movie
+    from emurl.imitation.datasets import rollout_movie
 
     out.mkdir(parents=True, exist_ok=True)
     env = emurl.make(GAME, obs_type="ram", frame_skip=4)
@@ -96,7 +96,7 @@ def make_demos(out: Path, games: int, max_steps: int, seed: int) -> dict:
     return {"games": games, "returns": returns, "mean_return": float(np.mean(returns)), "steps": steps,
             "seconds": round(time.time() - t, 1),
             "source": "scripted RAM-reading Breakout player (5% random actions, 0-30 no-op steps at start), "
-                      "recorded as .emv movies by emurl.datasets.rollout_movie"}
+                      "recorded as .emv movies by emurl.imitation.datasets.rollout_movie"}
 
 
 def evaluations(run_dir: Path) -> list[dict]:
@@ -217,8 +217,8 @@ def main() -> int:
         args.games, args.demo_steps, args.epochs, args.ppo_steps = 2, 300, 1, 1024
         args.num_envs, args.eval_every, args.eval_episodes = 2, 512, 1
 
-    from emurl.bc import behaviour_clone
-    from emurl.datasets import record_dataset
+    from emurl.train.bc import behaviour_clone
+    from emurl.imitation.datasets import record_dataset
     from emurl.games import load_integration
     from emurl.train.config import build_config
     from emurl.train.run import evaluate
@@ -311,7 +311,7 @@ def portable(obj, work: Path):
 
 def _fresh_return(cfg, episodes: int) -> float:
     """Mean evaluation return of the untrained PPO policy that a scratch run starts from."""
-    from emurl.bc import _spaces_env
+    from emurl.train.bc import _spaces_env
     from emurl.train.run import build_model, make_env, run_episodes
 
     env = make_env(cfg, evaluation=True)

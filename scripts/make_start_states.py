@@ -17,7 +17,7 @@ import multiprocessing as mp
 def _one(args):
     game, name, backend, out = args
     from emurl.games import load_integration
-    from emurl.games.start_states import load_scripts, make_start_state
+    from emurl.states.scripts import load_scripts, make_start_state
 
     integ = load_integration(game)
     path = make_start_state(integ, name, load_scripts(integ)[name], backend, out_dir=out or integ.folder)
@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--out", help="output folder (default: the integration folder)")
     args = ap.parse_args()
     from emurl.games import load_integration
-    from emurl.games.start_states import load_scripts
+    from emurl.states.scripts import load_scripts
 
     scripts = load_scripts(load_integration(args.game))
     unknown = sorted(set(args.states or ()) - set(scripts))

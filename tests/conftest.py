@@ -14,7 +14,7 @@ import pytest
 
 import emurl
 from emurl.games import load_integration
-from emurl.games import roms as emurl_roms
+from emurl.states import roms as emurl_roms
 
 
 @pytest.fixture(scope="session", autouse=True)

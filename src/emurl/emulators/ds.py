@@ -126,7 +126,7 @@ def check_nds_header(path: str) -> None:
     Raises:
         EmulatorError: the file is too short or its header CRC is wrong.
     """
-    from emurl.nds import HEADER_SIZE, read_header
+    from emurl.emulators.nds import HEADER_SIZE, read_header
 
     header = read_header(path)
     if header is None:

@@ -37,6 +37,19 @@ OWN_DATA = Path(__file__).parent / "data"
 STATE_BACKENDS = ("retro", "desmume", "melonds")
 
 
+# stable-retro folder system names whose core is registered under another name.
+_SYSTEM_ALIASES = {"Arcade": "FBNeo"}
+
+
+def rom_extensions(system: str) -> list[str]:
+    """File extensions (with the dot) of ROMs for ``system``, the core's canonical one first
+    (stable-retro's ``EMU_INFO``)."""
+    import stable_retro
+
+    info = stable_retro.data.EMU_INFO.get(_SYSTEM_ALIASES.get(system, system))
+    return ["." + e for e in info["ext"]] if info else []
+
+
 def data_dir() -> Path:
     """The user's emurl data folder (ROMs, states); created on demand by writers."""
     if os.environ.get("EMURL_DATA_DIR"):
@@ -253,8 +266,6 @@ class Integration:
     # -- ROMs ------------------------------------------------------------------------
     def rom_path(self) -> str | None:
         """The ROM file to run, or None when it was not imported."""
-        from emurl.games.roms import rom_extensions
-
         exts = rom_extensions(self.system)
         for folder in (data_dir() / "roms" / self.name, self.folder):
             for ext in exts:

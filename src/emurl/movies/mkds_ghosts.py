@@ -10,7 +10,7 @@ Falls expands to 2925 frames.
 
 Courses, the menu script and state names come from the integration's code
 (:mod:`emurl.games.mkds.courses`, emurl's one course table, and
-:mod:`emurl.games.mkds.start_state`), so a ghost's movie starts from exactly the state
+:mod:`emurl.states.mkds`), so a ghost's movie starts from exactly the state
 ``emurl mkds start-state --course yf --character 8 --kart 34`` makes.
 
 Two movies per ghost:
@@ -38,8 +38,8 @@ import numpy as np
 
 from emurl.games.mkds.courses import COURSES, Course, UnknownCourseError, course_by_id
 from emurl.games.mkds.game import GAME
-from emurl.games.mkds.start_state import default_name, menu_script
-from emurl.games.start_states import script_frames
+from emurl.states.mkds import default_name, menu_script
+from emurl.states.scripts import script_frames
 from emurl.movies import MovieError
 from emurl.movies.dsm import DSM_BUTTONS, FRAME_RATE, SYSTEM
 from emurl.movies.movie import Movie

@@ -65,7 +65,7 @@ def make_env(cfg: TrainConfig, evaluation: bool = False):
         clip_reward=cfg.clip_reward and not evaluation and not pixels,
     )
     if cfg.start_states and not evaluation:
-        from emurl.envs.curriculum import StartStateCurriculum
+        from emurl.wrappers.curriculum import StartStateCurriculum
 
         env = StartStateCurriculum(env, cfg.start_states)  # seeded by the vec env's reset(seed=seed + rank)
     return env

@@ -61,7 +61,7 @@ class GrayResizeObservation(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env, shape: tuple[int, int] = (84, 84)):
         super().__init__(env)
-        from emurl import fastops
+        from emurl.wrappers import fastops
 
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or space.dtype != np.uint8:

@@ -4,18 +4,18 @@ The integration's data (memory map, scenarios, action sets) is in
 ``emurl/games/data/MarioKartDS-NintendoDs/``; this package holds what a table cannot say:
 
 - :mod:`~emurl.games.mkds.courses`: the 32 courses (emurl's one course table);
-- :mod:`~emurl.games.mkds.rom`: recognise a Mario Kart DS ROM by its game code, import it;
+- :mod:`~emurl.states.mkds_rom`: recognise a Mario Kart DS ROM by its game code, import it;
 - :mod:`~emurl.games.mkds.reward`: the race scenario (reward, laps, stuck, respawn);
-- :mod:`~emurl.games.mkds.start_state`: drive the menus to a Time Trial and save a state;
-- :mod:`~emurl.games.mkds.check`: ``emurl games check``: a live table of the variables;
+- :mod:`~emurl.states.mkds`: drive the menus to a Time Trial and save a state;
+- :mod:`~emurl.states.check`: ``emurl games check``: a live table of the variables;
 - :mod:`~emurl.games.mkds.features`: memory features (checkpoint, wall "LiDAR" rays);
-- :mod:`~emurl.games.mkds.cli`: ``emurl mkds ...`` sub-commands.
+- :mod:`~emurl.cli.mkds`: ``emurl mkds ...`` sub-commands.
 
-Several start states drawn per episode: :mod:`emurl.envs.curriculum` (any game).
+Several start states drawn per episode: :mod:`emurl.wrappers.curriculum` (any game).
 
 Every game fact comes from the shared facts file ``facts/mario-kart-ds.md``; none was
 checked against a running game (no ROM was available), which is why
-:func:`~emurl.games.mkds.check.check_game` exists: run it once on your ROM.
+:func:`~emurl.states.check.check_game` exists: run it once on your ROM.
 """
 
 from emurl.games.mkds.courses import COURSES, Course, UnknownCourseError, course_by_abbr, course_by_id, course_by_order

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from emurl.fileio import atomic_write
-from emurl.datasets import Dataset, DatasetError, load_dataset
+from emurl.imitation.datasets import Dataset, DatasetError, load_dataset
 
 
 @dataclass
@@ -175,7 +175,7 @@ def behaviour_clone(
     """Train ``emurl train``'s PPO policy on a dataset's actions by cross-entropy; save a checkpoint.
 
     Args:
-        dataset: a dataset folder (see :mod:`emurl.datasets`) or a loaded :class:`Dataset`.
+        dataset: a dataset folder (see :mod:`emurl.imitation.datasets`) or a loaded :class:`Dataset`.
         out: a run folder to create, or a ``.zip`` path (default:
             ``<runs_dir>/<game>__bc__<seed>__<time>``).
         epochs: passes over the training steps.
@@ -253,7 +253,7 @@ def behaviour_clone(
     warning = None
     if any(isinstance(m, torch.nn.Linear) for m in policy.mlp_extractor.modules()):
         warning = (f"precision {cfg.precision!r} gives this policy Stable-Baselines3's [64, 64] tanh heads, not the "
-                   "Nature network's, and cloning through them fits poorly (see emurl.bc); "
+                   "Nature network's, and cloning through them fits poorly (see emurl.train.bc); "
                    "--set precision=fp32 gives the Nature heads")
         log(f"warning: {warning}")
 

@@ -3,9 +3,9 @@
 The menu inputs are the marIOkart recorder's (facts/mario-kart-ds.md, "Reaching a Time
 Trial race from power-on"), from power-on with a save that has every course unlocked
 loaded as the cartridge's backup memory (e.g. ``100percent.sav``). :func:`menu_script`
-gives them as an input script of emurl's one format (:mod:`emurl.games.start_states`:
+gives them as an input script of emurl's one format (:mod:`emurl.states.scripts`:
 ``{"wait": frames}`` and ``{"press": button}`` steps), played by
-:func:`emurl.games.start_states.run_script`. One press holds a button for one frame, then
+:func:`emurl.states.scripts.run_script`. One press holds a button for one frame, then
 releases it:
 
 1. wait 360 frames, press A (title screen);
@@ -51,8 +51,8 @@ from emurl.fileio import atomic_write, write_state
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
 from emurl.games.mkds.courses import Course, find_course
-from emurl.games.mkds.rom import check_rom, game_code_in_memory
-from emurl.games.start_states import StartStateError, run_script
+from emurl.states.mkds_rom import check_rom, game_code_in_memory
+from emurl.states.scripts import StartStateError, run_script
 
 CHARACTER_GRID = (0, 7, 4, 6, 2, 1, 5, 3, 9, 8, 10, 11)
 """Character ids in the character select grid, row by row, 4 columns (facts)."""
@@ -115,10 +115,10 @@ def _moves(index: int) -> list[dict]:
 
 def menu_script(course: Course | str, character: int = 0, kart: int = 0) -> list[dict]:
     """The inputs from power-on to the race, as an input script of
-    :mod:`emurl.games.start_states`: a list of ``{"wait": frames}`` (nothing pressed for
+    :mod:`emurl.states.scripts`: a list of ``{"wait": frames}`` (nothing pressed for
     that many frames) and ``{"press": button}`` (the button held one frame, then released)
-    steps. Play it with :func:`emurl.games.start_states.run_script`; expand it per frame
-    with :func:`emurl.games.start_states.script_frames`.
+    steps. Play it with :func:`emurl.states.scripts.run_script`; expand it per frame
+    with :func:`emurl.states.scripts.script_frames`.
 
     Raises:
         UnknownCourseError, ValueError: an unknown course, character or kart.

@@ -18,7 +18,7 @@ An input script is a list of steps (JSON-friendly):
   frame); fails after ``timeout`` frames.
 
 Games build scripts in code too (Mario Kart DS's
-:func:`emurl.games.mkds.start_state.menu_script`); :func:`script_frames` expands a script
+:func:`emurl.states.mkds.menu_script`); :func:`script_frames` expands a script
 without ``until`` steps into the buttons held on each frame, as :func:`run_script` plays
 it (e.g. to write it as a movie).
 

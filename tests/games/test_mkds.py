@@ -24,7 +24,7 @@ import pytest
 from emurl.errors import IntegrationError
 from emurl.games import load_integration
 from emurl.games.mkds import game
-from emurl.games.mkds.check import check_game, diagnose
+from emurl.states.check import check_game, diagnose
 from emurl.games.mkds.courses import (
     COURSES,
     CUPS,
@@ -34,7 +34,7 @@ from emurl.games.mkds.courses import (
     course_by_order,
     find_course,
 )
-from emurl.envs.curriculum import StartStateCurriculum, save_state_here
+from emurl.wrappers.curriculum import StartStateCurriculum, save_state_here
 from emurl.games.mkds.features import (
     KclGeometry,
     MemoryLayoutError,
@@ -45,15 +45,15 @@ from emurl.games.mkds.features import (
     read_kcl,
 )
 from emurl.games.mkds.reward import Race, RaceOptions
-from emurl.games.mkds.rom import RomCheckError, check_rom, find_roms, game_code_in_memory, import_rom, region_offset
-from emurl.games.mkds.start_state import (
+from emurl.states.mkds_rom import RomCheckError, check_rom, find_roms, game_code_in_memory, import_rom, region_offset
+from emurl.states.mkds import (
     StartStateError,
     kart_position,
     make_start_state,
     menu_script,
 )
-from emurl.games.start_states import StartStateError as GenericStartStateError
-from emurl.games.start_states import run_script, script_frames
+from emurl.states.scripts import StartStateError as GenericStartStateError
+from emurl.states.scripts import run_script, script_frames
 from emurl.games.variables import Variable, VariableReader
 
 GAME = "MarioKartDS-NintendoDs"
@@ -918,15 +918,14 @@ def _real_rom():
 
 
 def _real_save():
-    from emurl.games.mkds.start_state import default_save
+    from emurl.states.mkds import default_save
 
     candidates = [os.environ.get("EMURL_MKDS_SAVE"), default_save(),
-                  Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "mkds" / "100percent.sav",
-                  Path(__file__).resolve().parents[1] / "shared" / "fixtures" / "mkds" / "100percent.sav"]
+                  Path(__file__).resolve().parents[1] / "fixtures" / "mkds" / "100percent.sav"]
     for c in candidates:
         if c and Path(c).is_file():
             return Path(c)
-    pytest.skip("needs an all-unlocked Mario Kart DS save (EMURL_MKDS_SAVE or shared/fixtures/mkds/100percent.sav)")
+    pytest.skip("needs an all-unlocked Mario Kart DS save (EMURL_MKDS_SAVE or tests/fixtures/mkds/100percent.sav)")
 
 
 @pytest.mark.needs_rom

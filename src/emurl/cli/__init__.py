@@ -58,7 +58,7 @@ def _games_show(args) -> int:
 
 
 def _roms_import(args) -> int:
-    from emurl.games.roms import ale_py_rom_dir, import_roms
+    from emurl.states.roms import ale_py_rom_dir, import_roms
 
     paths = list(args.paths)
     if args.source == "ale-py":
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("game")
     p.add_argument("--game-path", help="extra integration folders")
     p.set_defaults(func=_games_show)
-    from emurl.games.mkds.cli import add_check_arguments, games_check
+    from emurl.cli.mkds import add_check_arguments, games_check
 
     p = gsub.add_parser("check", help="check a game's memory map on your ROM: reach a race, show the variables live")
     p.add_argument("game")
@@ -193,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_bench)
 
-    from emurl import cli_learn, cli_movies
-    from emurl.games.mkds import cli as mkds_cli
+    from emurl.cli import learn as cli_learn, movies as cli_movies
+    from emurl.cli import mkds as mkds_cli
 
     mkds_cli.register(sub)  # before cli_movies: it adds `ghosts` to the same `mkds` verb
     cli_movies.register(sub)

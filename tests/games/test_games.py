@@ -24,7 +24,8 @@ from emurl.errors import (
     UnknownStateError,
 )
 from emurl.games import integration_folders, list_games, load_integration
-from emurl.games.roms import ale_py_rom_dir, import_roms, rom_extensions
+from emurl.games.integration import rom_extensions
+from emurl.states.roms import ale_py_rom_dir, import_roms
 from emurl.games.scenario import OPS, ScenarioState, load_scenario
 
 GENESIS = "Airstriker-Genesis"
@@ -446,7 +447,7 @@ def test_missing_game_path_is_an_error(tmp_path):
 
 
 def test_roms_import_matches_ds_roms_by_game_code(tmp_path):
-    from emurl.games.roms import import_roms
+    from emurl.states.roms import import_roms
 
     rom = tmp_path / "my mkds.nds"
     header = bytearray(0x200)

@@ -23,7 +23,7 @@ import numpy as np
 from emurl.errors import EmurlError
 from emurl.games.mkds import game
 from emurl.games.mkds.courses import Course, find_course
-from emurl.games.mkds.rom import RomInfo, check_rom, game_code_in_memory, region_offset
+from emurl.states.mkds_rom import RomInfo, check_rom, game_code_in_memory, region_offset
 
 COUNTDOWN_SECONDS = 4.0
 """Game time held before judging (the countdown before GO is shorter)."""
@@ -198,13 +198,13 @@ def check_game(
 
     Raises:
         RomCheckError: not a Mario Kart DS ROM. StartStateError: no race (see
-            :func:`~emurl.games.mkds.start_state.open_race`). EmurlError: no ROM given
+            :func:`~emurl.states.mkds.open_race`). EmurlError: no ROM given
             or imported.
     """
     from rich.console import Console
     from rich.live import Live
 
-    from emurl.games.mkds.start_state import open_race
+    from emurl.states.mkds import open_race
 
     console = console or Console()
     integ = game.integration()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import emurl
-from emurl.datasets import (
+from emurl.imitation.datasets import (
     DatasetError,
     env_config,
     load_dataset,
@@ -193,7 +193,7 @@ def test_bad_inputs_are_named(movies, tmp_path):
 
 
 def test_cli_dataset_record_and_info(movies, tmp_path, capsys):
-    from emurl.cli_learn import register
+    from emurl.cli.learn import register
 
     parser = argparse.ArgumentParser(prog="emurl")
     register(parser.add_subparsers(dest="verb"))

@@ -17,12 +17,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from emurl import nds
+from emurl.emulators import nds
 from emurl.errors import EmurlError
 from emurl.fileio import atomic_write
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
-from emurl.nds import HEADER_SIZE
+from emurl.emulators.nds import HEADER_SIZE
 
 
 class RomCheckError(EmurlError, ValueError):
@@ -51,7 +51,7 @@ class RomInfo:
 
 
 def read_header(path: str | os.PathLike) -> tuple[str, str]:
-    """(title, game code) from an .nds file's header (:mod:`emurl.nds`).
+    """(title, game code) from an .nds file's header (:mod:`emurl.emulators.nds`).
 
     Raises:
         RomCheckError: the file is missing or shorter than a DS header (0x200 bytes).

@@ -85,7 +85,7 @@ def _mkds_ghosts(args) -> int:
 
 def _mkds_subparsers(subparsers):
     """The sub-commands of ``emurl mkds``: the existing ``mkds`` parser's (added by
-    ``emurl.games.mkds.cli.register``), else a new ``mkds`` parser's."""
+    ``emurl.cli.mkds.register``), else a new ``mkds`` parser's."""
     mk = subparsers.choices.get("mkds")
     if mk is None:
         mk = subparsers.add_parser("mkds", help="Mario Kart DS tools")
@@ -97,7 +97,7 @@ def _mkds_subparsers(subparsers):
 
 def register(subparsers) -> None:
     """Add ``replay`` and ``mkds ghosts`` to an argparse sub-parser collection
-    (``parser.add_subparsers()``'s result). Call it after ``emurl.games.mkds.cli.register``,
+    (``parser.add_subparsers()``'s result). Call it after ``emurl.cli.mkds.register``,
     which adds the ``mkds`` parser that ``ghosts`` then joins (argparse refuses a second
     ``mkds``); alone, it adds ``mkds`` itself."""
     p = subparsers.add_parser("replay", help="replay an input movie (.emv, .bk2, .dsm), optionally to a video")

@@ -400,7 +400,7 @@ class _Env:
 
     def kernel(self, seed: int) -> dict:
         """µs of the fused gray+resize to 84×84 and of cv2's cvtColor + resize, on one screen."""
-        from emurl import fastops
+        from emurl.wrappers import fastops
 
         screen = tuple(self.env.unwrapped.observation_space.shape)
         img = np.random.default_rng(seed).integers(0, 256, screen, dtype=np.uint8)
@@ -592,7 +592,7 @@ def run_bench(game: str, seconds: float = 5.0, seed: int = 0) -> dict:
     Raises:
         RuntimeError: a measurement failed (the message holds its traceback).
     """
-    from emurl import fastops
+    from emurl.wrappers import fastops
     from emurl.games.integration import canonical_name, load_integration
 
     game = canonical_name(game)

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 import emurl
-from emurl.bc import action_probabilities, behaviour_clone, discounted_returns, split_steps
-from emurl.datasets import DatasetError, load_dataset, record_dataset, rollout_movie
+from emurl.train.bc import action_probabilities, behaviour_clone, discounted_returns, split_steps
+from emurl.imitation.datasets import DatasetError, load_dataset, record_dataset, rollout_movie
 
 GAME = "Breakout-Atari2600"
 NOOP, FIRE, LEFT, RIGHT = 0, 1, 6, 12
 # One learner thread (the test machine's other core is busy); float32, whose policy has the
-# Nature network's heads (see emurl.bc on the bfloat16 policy's heads).
+# Nature network's heads (see emurl.train.bc on the bfloat16 policy's heads).
 FAST = {"torch_threads": 1, "precision": "fp32"}
 
 
@@ -105,7 +105,7 @@ def test_checkpoint_continues_in_emurl_train_with_the_same_policy(dataset, clone
 def test_checkpoint_has_the_architecture_of_the_run_it_starts(dataset, cloned):
     """The model `train(init_from=...)` builds from the run's config takes the checkpoint's
     weights as they are (same keys and shapes, whatever the config's precision)."""
-    from emurl.bc import _spaces_env
+    from emurl.train.bc import _spaces_env
     from emurl.train.config import TrainConfig, apply, load_yaml
     from emurl.train.run import build_model, load_model
 
@@ -145,7 +145,7 @@ def test_splits_returns_and_bad_datasets(dataset, tmp_path):
 
 
 def test_cli_bc_to_a_zip(dataset, tmp_path, capsys):
-    from emurl.cli_learn import register
+    from emurl.cli.learn import register
 
     parser = argparse.ArgumentParser(prog="emurl")
     register(parser.add_subparsers(dest="verb"))

@@ -39,10 +39,8 @@ from emurl.movies.mkds_ghosts import (
 )
 from emurl.movies.replay import replay, write_video
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-MKDS = SHARED / "fixtures" / "mkds"
+MKDS = Path(__file__).resolve().parents[1] / "fixtures" / "mkds"   # golden saves, see tests/fixtures/README.md
 ABEL, NEO = MKDS / "abel.sav", MKDS / "neo.sav"
-needs_saves = pytest.mark.skipif(not ABEL.is_file() or not NEO.is_file(), reason=f"MKDS save fixtures not in {MKDS}")
 
 
 def sha(a) -> str:
@@ -62,7 +60,7 @@ def run_py(code: str, *args, timeout: int = 180) -> dict:
 
 def cli(*argv) -> int:
     """Run a movie verb through a parser built as emurl.cli will build it."""
-    from emurl.cli_movies import register
+    from emurl.cli.movies import register
 
     parser = argparse.ArgumentParser(prog="emurl")
     register(parser.add_subparsers(dest="cmd"))
@@ -71,7 +69,6 @@ def cli(*argv) -> int:
 
 
 # -- Mario Kart DS ghosts --------------------------------------------------------------
-@needs_saves
 def test_abel_ghosts_decode_to_known_values():
     slots = read_ghosts(ABEL)
     assert len(slots) == 32
@@ -93,7 +90,6 @@ def test_abel_ghosts_decode_to_known_values():
     assert (slots[31].ghost.course.abbr, slots[31].ghost.course.internal_id, slots[31].ghost.frames) == ("ryc", 1, 5214)
 
 
-@needs_saves
 def test_neo_has_three_ghosts_and_empty_slots():
     slots = read_ghosts(NEO)
     assert [s.slot for s in slots if s.status == "ok"] == [16, 18, 20]
@@ -103,7 +99,6 @@ def test_neo_has_three_ghosts_and_empty_slots():
     assert got == {16: ("rmc1", "Toad", 25, 3133), 18: ("rpc", "Toad", 25, 3789), 20: ("rdp1", "Yoshi", 19, 4153)}
 
 
-@needs_saves
 def test_a_damaged_slot_is_an_error_for_that_slot_only():
     data = bytearray(ABEL.read_bytes())
     data[GHOSTS_OFFSET + 5 * SLOT_SIZE + 0x200] ^= 0x40  # inside Delfino Square's run list
@@ -119,7 +114,6 @@ def test_a_damaged_slot_is_an_error_for_that_slot_only():
         read_ghosts(bytes(4096))
 
 
-@needs_saves
 def test_ghost_movies_from_race_start_and_from_power_on(tmp_path):
     yf = read_ghosts(ABEL)[1].ghost
     bits = yf.inputs()
@@ -523,7 +517,6 @@ def test_emurl_replays_dsm_on_desmume_like_desmume(desmume_session):
 
 
 # -- CLI -----------------------------------------------------------------------------
-@needs_saves
 def test_cli_mkds_ghosts_lists_and_writes_movies(tmp_path, capsys):
     out = tmp_path / "ghosts"
     assert cli("mkds", "ghosts", ABEL, "--out", out) == 0
@@ -558,8 +551,8 @@ def test_cli_replay_bk2_writes_a_video_that_decodes(airstriker_bk2, tmp_path, ca
 
 
 def test_cli_ghosts_joins_the_mkds_verbs_of_the_integration():
-    mkds_cli = pytest.importorskip("emurl.games.mkds.cli")
-    from emurl.cli_movies import register
+    mkds_cli = pytest.importorskip("emurl.cli.mkds")
+    from emurl.cli.movies import register
 
     parser = argparse.ArgumentParser(prog="emurl")
     sub = parser.add_subparsers(dest="verb")

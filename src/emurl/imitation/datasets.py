@@ -296,7 +296,7 @@ def rollout_movie(env, policy, max_steps: int, *, seed: int | None = None) -> tu
         buttons=np.stack(rows)[:, None, :], rom_sha1=sha1_of_rom(base.integration.require_rom()),
         backend=emu.backend, core=getattr(emu, "core", None),
         start_state=base.state_name if base.state_name else None, frame_rate=float(emu.frame_rate),
-        metadata={"recorded_by": "emurl.datasets.rollout_movie", "return": total},
+        metadata={"recorded_by": "emurl.imitation.datasets.rollout_movie", "return": total},
     )
     return movie, total
 

@@ -20,7 +20,7 @@ import emurl
 from emurl.emulators import open_emulator
 from emurl.errors import EmulatorError, UnknownStateError
 from emurl.games import load_integration
-from emurl.games.start_states import StartStateError, load_scripts, run_script
+from emurl.states.scripts import StartStateError, load_scripts, run_script
 
 GAME = "MiniKart-NintendoDs"
 BACKENDS = ["desmume", "melonds"]

@@ -24,7 +24,7 @@ BACKENDS = ("desmume", "melonds")
 
 
 def _start_state(args) -> int:
-    from emurl.games.mkds.start_state import make_start_state
+    from emurl.states.mkds import make_start_state
 
     made = make_start_state(
         args.rom, args.course, character=args.character, kart=args.kart, backend=args.backend,
@@ -39,7 +39,7 @@ def _start_state(args) -> int:
 
 
 def _import_rom(args) -> int:
-    from emurl.games.mkds.rom import import_rom
+    from emurl.states.mkds_rom import import_rom
 
     info = import_rom(args.path)
     print(f"imported {info.title} {info.game_code} ({info.region}) -> {info.path}")
@@ -56,7 +56,7 @@ def _courses(args) -> int:
 
 
 def _check(args) -> int:
-    from emurl.games.mkds.check import check_game
+    from emurl.states.check import check_game
 
     report = check_game(
         args.rom, seconds=args.seconds, backend=args.backend, save=args.save, course=args.course,

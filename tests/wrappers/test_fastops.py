@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from emurl import fastops
+from emurl.wrappers import fastops
 from emurl.wrappers import GrayResizeObservation, atari_pipeline
 
 pytestmark = pytest.mark.skipif(not fastops.HAVE_FASTOPS, reason="emurl._fastops is not built")

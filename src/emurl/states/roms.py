@@ -14,19 +14,9 @@ from pathlib import Path
 
 from emurl.errors import EmurlError
 from emurl.fileio import atomic_write
-from emurl.games.integration import data_dir, integration_folders, load_integration_folder
+from emurl.games.integration import data_dir, integration_folders, load_integration_folder, rom_extensions
 
-# stable-retro folder system names whose core is registered under another name.
-_SYSTEM_ALIASES = {"Arcade": "FBNeo"}
 _MAX_ROM = 64 << 20
-
-
-def rom_extensions(system: str) -> list[str]:
-    """File extensions (with the dot) of ROMs for ``system``, the core's canonical one first."""
-    import stable_retro
-
-    info = stable_retro.data.EMU_INFO.get(_SYSTEM_ALIASES.get(system, system))
-    return ["." + e for e in info["ext"]] if info else []
 
 
 def _hash_candidates(path: Path) -> list[tuple[str, bytes]]:
@@ -77,7 +67,7 @@ def _nds_game_code(path: Path) -> str | None:
     """The game code at offset 0x0C of a ``.nds`` header, or None."""
     if path.suffix.lower() != ".nds":
         return None
-    from emurl.nds import read_header
+    from emurl.emulators.nds import read_header
 
     header = read_header(path)
     return header.game_code if header else None

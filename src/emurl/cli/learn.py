@@ -48,7 +48,7 @@ def _pad_buttons(system: str) -> list:
 
 
 def _dataset_record(args) -> int:
-    from emurl.datasets import record_dataset, summary
+    from emurl.imitation.datasets import record_dataset, summary
 
     meta = record_dataset(
         args.movies, args.out, num_proc=args.num_proc, action_set=args.action_set, frame_skip=args.frame_skip,
@@ -61,7 +61,7 @@ def _dataset_record(args) -> int:
 
 
 def _dataset_info(args) -> int:
-    from emurl.datasets import load_dataset, summary
+    from emurl.imitation.datasets import load_dataset, summary
 
     ds = load_dataset(args.dataset)
     print(summary(ds.meta))
@@ -72,7 +72,7 @@ def _dataset_info(args) -> int:
 
 
 def _bc(args) -> int:
-    from emurl.bc import behaviour_clone
+    from emurl.train.bc import behaviour_clone
 
     if args.recurrent:
         raise EmurlError("--recurrent: not available: emurl train has no recurrent PPO to continue a "
