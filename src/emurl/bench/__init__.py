@@ -278,7 +278,7 @@ class _Raw:
             emu.load_state(base._initial_state)
 
             def step():
-                emu.set_buttons(base._buttons_for(actions[self.i % _N_ACTIONS]), 0)
+                emu.set_buttons(base.buttons_for(actions[self.i % _N_ACTIONS]), 0)
                 self.i += 1
                 emu.step(FRAME_SKIP)
                 return FRAME_SKIP

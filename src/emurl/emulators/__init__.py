@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emurl.emulators.base import Emulator
+from emurl.emulators.base import Emulator, EmulatorWrapper
 from emurl.errors import EmulatorError
 
 BACKENDS = ("retro", "desmume", "melonds")
@@ -51,4 +51,4 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
     raise EmulatorError(f"unknown emulator backend {backend!r} (backends: {', '.join(BACKENDS)})")
 
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "resolve_backend", "Emulator", "EmulatorError", "open_emulator"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "resolve_backend", "Emulator", "EmulatorError", "EmulatorWrapper", "open_emulator"]

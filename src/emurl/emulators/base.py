@@ -87,3 +87,29 @@ class Emulator(Protocol):
 
     def close(self) -> None:
         """Free the emulator so that another may be opened in this process."""
+
+
+class EmulatorWrapper:
+    """An emulator standing in for another: every attribute not defined here is the inner
+    emulator's. Subclass it and override the calls to watch or change (a tracer that
+    records calls, a movie that supplies the buttons); install it in an env with
+    :meth:`emurl.envs.EmulatorEnv.wrap_emulator`, which is the one sanctioned way to put
+    something between an env and its emulator.
+
+    Attributes:
+        inner: the wrapped emulator (itself possibly a wrapper).
+    """
+
+    def __init__(self, inner: Emulator):
+        self.inner = inner
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+    @property
+    def unwrapped(self) -> Emulator:
+        """The innermost emulator."""
+        inner = self.inner
+        while isinstance(inner, EmulatorWrapper):
+            inner = inner.inner
+        return inner

@@ -7,7 +7,7 @@ from typing import Any, Sequence, TypedDict
 import gymnasium as gym
 import numpy as np
 
-from emurl.emulators import open_emulator
+from emurl.emulators import Emulator, EmulatorWrapper, open_emulator
 from emurl.errors import IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
@@ -69,6 +69,9 @@ class EmulatorEnv(gym.Env):
             ``Dict(buttons=<the action set's space>, touch=Box([0, 0, 0], [255, 191, 1], int16))``
             (x, y in bottom-screen pixels, pressed 0/1). desmume backend only.
         game_path: extra integration folders (see ``emurl.games``).
+        emulator: an emulator already open on the game's ROM (e.g. a test's in-memory
+            fake); the env uses it instead of opening one (no ROM is looked up) and closes
+            it with itself. Its ``system`` must be the integration's.
 
     Each step's ``info`` holds the variables the scenario reads (reward, done and its
     ``"info"`` list), a dict typed by :attr:`info_type`.
@@ -99,6 +102,7 @@ class EmulatorEnv(gym.Env):
         game_path: str | None = None,
         screens: str | None = None,
         touch: bool = False,
+        emulator: Emulator | None = None,
     ):
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
@@ -121,10 +125,13 @@ class EmulatorEnv(gym.Env):
         if screens not in (None, "top", "bottom", "both"):
             raise ValueError(f"screens must be 'top', 'bottom' or 'both', got {screens!r}")
         self.screens = (screens or integ.metadata.get("screens") or "top") if ds else None
-        rom = integ.require_rom()
         self.state_name = integ.default_state if state == "default" else state
 
-        self.emulator = open_emulator(rom, integ.system, backend)
+        if emulator is None:
+            emulator = open_emulator(integ.require_rom(), integ.system, backend)
+        elif emulator.system != integ.system:
+            raise ValueError(f"emulator= runs {emulator.system!r} games; {integ.name} is a {integ.system} game")
+        self.emulator = emulator
         try:
             if touch and not getattr(self.emulator, "supports_touch", False):
                 raise ValueError(f"the {self.emulator.backend} backend can't touch the screen; use backend='desmume'")
@@ -287,7 +294,16 @@ class EmulatorEnv(gym.Env):
             self.action_space = gym.spaces.MultiBinary(n)
 
     # -- actions -----------------------------------------------------------------------
-    def _buttons_for(self, action) -> np.ndarray:
+    @property
+    def action_table(self) -> np.ndarray | None:
+        """For a ``Discrete`` action set: uint8 (n_actions, len(buttons)), row ``a`` the
+        buttons action ``a`` presses (1 = down); None for the other action kinds."""
+        return self._table
+
+    def buttons_for(self, action) -> np.ndarray:
+        """The buttons ``action`` (of :attr:`button_space`) presses: uint8 (len(buttons),),
+        1 = down, in the emulator's button order. For a ``Discrete`` set it is a row of
+        :attr:`action_table` (a view: copy it before changing it)."""
         if self._table is not None:
             return self._table[int(action)]
         if self.action_set == "multi_discrete":
@@ -312,7 +328,7 @@ class EmulatorEnv(gym.Env):
         """The button names an action presses."""
         if self.touch:
             action = action["buttons"]
-        pressed = self._buttons_for(action)
+        pressed = self.buttons_for(action)
         return [b for b, p in zip(self.buttons, pressed) if p]
 
     # -- episode ------------------------------------------------------------------------
@@ -371,7 +387,7 @@ class EmulatorEnv(gym.Env):
             x, y, pressed = (int(v) for v in np.asarray(action["touch"]).reshape(3))
             emu.set_touch(x, y, bool(pressed))
             action = action["buttons"]
-        emu.set_buttons(self._buttons_for(action), 0)
+        emu.set_buttons(self.buttons_for(action), 0)
         reward = 0.0
         terminated = False
         prev_screen = None
@@ -416,6 +432,24 @@ class EmulatorEnv(gym.Env):
         if self._last_screen is None:
             self._last_screen = self.emulator.screen()
         return self._last_screen
+
+    def wrap_emulator(self, wrap) -> EmulatorWrapper:
+        """Put ``wrap(emulator)`` (an :class:`~emurl.emulators.EmulatorWrapper`) between this
+        env and its emulator, e.g. a tracer of emulator calls or a movie's input; returns
+        it. :meth:`unwrap_emulator` takes it out again."""
+        wrapper = wrap(self.emulator)
+        if not isinstance(wrapper, EmulatorWrapper):
+            raise TypeError(f"wrap_emulator needs an EmulatorWrapper, got {type(wrapper).__name__}")
+        self.emulator = wrapper
+        self._skip_render = getattr(wrapper, "skip_render", None) if self._skip_render is not None else None
+        return wrapper
+
+    def unwrap_emulator(self) -> None:
+        """Remove the outermost wrapper installed by :meth:`wrap_emulator` (none: nothing)."""
+        if isinstance(self.emulator, EmulatorWrapper):
+            self.emulator = self.emulator.inner
+            if self._skip_render is not None:
+                self._skip_render = self.emulator.skip_render
 
     def get_state(self) -> bytes:
         """A savestate of the emulator now (bytes)."""

@@ -128,7 +128,7 @@ def action_table(env) -> np.ndarray:
             f"{base.game}: action set {base.action_set!r} gives {space}; a dataset needs a Discrete one "
             f"('discrete' or a named action set: {', '.join(base.integration.action_sets) or 'none'})"
         )
-    return np.stack([np.asarray(base._buttons_for(a), np.uint8) for a in range(int(space.n))])
+    return np.stack([np.asarray(base.buttons_for(a), np.uint8) for a in range(int(space.n))])
 
 
 # -- driving the emulator from a movie ------------------------------------------------------------
@@ -285,7 +285,7 @@ def rollout_movie(env, policy, max_steps: int, *, seed: int | None = None) -> tu
     total = 0.0
     for _ in range(int(max_steps)):
         action = policy(obs, info)
-        rows += [np.asarray(base._buttons_for(action), np.uint8)] * skip
+        rows += [np.asarray(base.buttons_for(action), np.uint8)] * skip
         obs, reward, terminated, truncated, info = env.step(action)
         total += float(reward)
         if terminated or truncated:
