@@ -13,7 +13,7 @@ from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
 from emurl.games.variables import VariableReader
 
-OBS_TYPES = ("rgb", "ram", "variables")
+OBS_TYPES = ("rgb", "ram", "variables")  # the one list: emurl.envs.spec re-exports it
 ACTION_KINDS = ("discrete", "multi_discrete", "filtered", "all")
 
 

@@ -1,65 +1,53 @@
 """Training configs: typed dataclasses, loadable from YAML, overridable on the command line.
 
 Precedence, lowest first: the dataclass defaults, the game's preset
-(``configs/<Game>-<System>.yaml`` if one exists), ``--config FILE``, command-line flags.
+(``src/emurl/configs/<Game>-<System>.yaml`` if one exists), ``--config FILE``,
+command-line flags. A run folder's ``config.yaml`` holds the env's settings under
+``env:``; older run folders, whose ``config.yaml`` is flat, load the same way.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import difflib
+import inspect
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import yaml
 
+from emurl.envs.settings import PRESETS, coerce, load_yaml, preset_path, spec_from_dict
+from emurl.envs.spec import EnvSpec
 from emurl.errors import ConfigError
+from emurl.fileio import atomic_write
 
-PRESETS = Path(__file__).resolve().parent.parent / "configs"
+ALGOS = ("ppo", "dqn")
+
+
+
+def train_env_defaults() -> EnvSpec:
+    """The env settings a training run starts from (before the game's preset): 30 random
+    no-ops at reset, episodes cut at 4500 agent steps, the atari pipeline on pixels,
+    clipped rewards, raw returns recorded for the logs."""
+    return EnvSpec(noop_max=30, max_episode_steps=4500, pipeline="auto", clip_reward=True, episode_statistics=True)
 
 
 @dataclass
 class TrainConfig:
-    """Everything one training run needs; frozen into ``config.yaml`` in its run folder."""
+    """Everything one training run needs; frozen into ``config.yaml`` in its run folder.
 
-    game: str = "Airstriker-Genesis"
-    """integration name, e.g. Breakout-Atari2600"""
+    ``env`` holds the env settings (:class:`~emurl.envs.EnvSpec`); the rest are the
+    learner's and the run's. In YAML and on the command line both kinds are flat keys
+    (``frame_skip: 8``, ``--set frame_skip=8``) or the env's under ``env:``.
+    """
+
+    env: EnvSpec = field(default_factory=train_env_defaults)
+    """the env: game, state, observations, actions, frame skip, pipeline, ..."""
     algo: str = "ppo"
     """ppo or dqn (Stable-Baselines3)"""
-    state: str | None = "default"
-    """start state ('default': the integration's; none: power-on); evaluation always starts here"""
-    start_states: list[str] | None = None
-    """training episodes start from one of these states, drawn uniformly per episode (e.g. points spread along a track); none: from state"""
-    scenario: str | None = None
-    """scenario name or JSON path (default: scenario.json)"""
-    obs_type: str = "rgb"
-    """rgb (CnnPolicy on the pixel pipeline), ram or variables (MlpPolicy)"""
-    action_set: str | None = None
-    """discrete, multi_discrete, minimal (Atari 2600: ALE's minimal action set), or a named action set of the integration"""
-    frame_skip: int = 4
-    """emulator frames per agent step"""
-    max_pool: bool = True
-    """observe the max of the last two frames of a step (Atari flicker)"""
-    backend: str | None = None
-    """emulator backend: retro; desmume (DS default) or melonds for DS games"""
-    screens: str | None = None
-    """DS games: top, bottom or both screens in the observation"""
-    noop_max: int = 30
-    """random no-op frames at reset (episode variety)"""
-    max_episode_steps: int | None = 4500
-    """truncate episodes after this many agent steps (None: never)"""
-    terminal_on_life_loss: bool = False
-    """end training episodes when the 'lives' variable drops (the game goes on)"""
-    screen_size: int = 84
-    """side of the square gray observation"""
-    frame_stack: int = 4
-    """observations stacked"""
-    clip_reward: bool = True
-    """clip training rewards to [-1, 1]"""
-    crop: list[int] | None = None
-    """[x, y, width, height] screen region kept before resizing"""
-
     total_steps: int = 100_000
     """agent steps to train for (all envs together)"""
     num_envs: int = 4
@@ -123,22 +111,27 @@ class TrainConfig:
     """torch device"""
     precision: str = "auto"
     """fp32, or bf16 for the CNN trunk (auto: bf16 where the CPU has it)"""
-    game_path: str | None = None
-    """extra integration folders"""
+
+    @property
+    def game(self) -> str:
+        """The env's game (canonical name)."""
+        return self.env.game
 
     def run_name(self, t: float) -> str:
-        return f"{self.game}__{self.algo}__{self.seed}__{int(t)}"
+        """``<game>__<algo>__<seed>__<unix time>`` (CleanRL's run name)."""
+        return f"{self.env.game}__{self.algo}__{self.seed}__{int(t)}"
+
+    def eval_env(self) -> EnvSpec:
+        """The env that evaluations run on: :meth:`EnvSpec.for_evaluation` with ``eval_max_steps``."""
+        return self.env.for_evaluation(self.eval_max_steps)
 
     def to_dict(self) -> dict:
+        """Plain data for ``config.yaml``: the env's settings under ``env``, then the rest."""
         return dataclasses.asdict(self)
 
 
-def field_docs() -> dict[str, str]:
-    """Field name → the docstring under it in :class:`TrainConfig` (for ``--help``)."""
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(TrainConfig))
+def _docs(cls) -> dict[str, str]:
+    tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body
     docs = {}
     for a, b in zip(body, body[1:]):
@@ -147,94 +140,67 @@ def field_docs() -> dict[str, str]:
     return docs
 
 
-def _coerce(name: str, value: Any, where: str) -> Any:
-    hints = get_type_hints(TrainConfig)
-    t = hints[name]
-    text = str(t)
-    if value is None or (isinstance(value, str) and value.lower() in ("none", "null") and "None" in text):
-        if "None" in text:
-            return None
-        raise ConfigError(f"{where}: {name} cannot be empty (expected {text})")
-    try:
-        if t is bool or text == "bool":
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("1", "true", "yes", "on"):
-                return True
-            if str(value).lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if "list[" in text:  # list[str] or list[int]; from the command line "a,b" or "[a, b]"
-            items = value
-            if isinstance(value, str):
-                items = [v.strip() for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
-            if not isinstance(items, (list, tuple)):
-                raise ValueError
-            return [int(v) for v in items] if "list[int]" in text else [str(v) for v in items]
-        if t is int or text.startswith("int"):
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(float(value)) if isinstance(value, str) and ("e" in value.lower() or "." in value) else int(value)
-        if t is float:
-            return float(value)
-        return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}: {name} = {value!r} is not a valid {text}") from None
+@dataclass(frozen=True)
+class Setting:
+    """One flat setting of a training config: an env setting (``env=True``) or the run's."""
+
+    name: str
+    default: Any
+    doc: str
+    env: bool
 
 
-def apply(cfg: TrainConfig, values: dict, where: str) -> TrainConfig:
-    """A copy of ``cfg`` with ``values`` set; unknown keys and bad values raise ConfigError naming ``where``."""
-    known = {f.name for f in fields(TrainConfig)}
-    out = dataclasses.replace(cfg)
-    for k, v in values.items():
-        key = k.replace("-", "_")
-        if key not in known:
-            import difflib
-
-            close = difflib.get_close_matches(key, known, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ConfigError(f"{where}: unknown setting {k!r}{hint}")
-        setattr(out, key, _coerce(key, v, where))
-    if out.algo not in ("ppo", "dqn"):
-        raise ConfigError(f"{where}: algo must be 'ppo' or 'dqn', got {out.algo!r}")
-    if out.obs_type not in ("rgb", "ram", "variables"):
-        raise ConfigError(f"{where}: obs_type must be rgb, ram or variables, got {out.obs_type!r}")
-    if out.backend not in (None, "retro", "desmume", "melonds"):
-        raise ConfigError(f"{where}: backend must be retro, desmume or melonds, got {out.backend!r}")
-    if out.screens not in (None, "top", "bottom", "both"):
-        raise ConfigError(f"{where}: screens must be top, bottom or both, got {out.screens!r}")
+def settings() -> list[Setting]:
+    """Every flat setting, the env's first, with its training default and its docstring
+    (the command line's flags and ``--help`` are made from these)."""
+    env_docs, run_docs = _docs(EnvSpec), _docs(TrainConfig)
+    env_defaults, cfg = train_env_defaults(), TrainConfig()
+    out = [Setting(f.name, getattr(env_defaults, f.name), env_docs.get(f.name, ""), True) for f in fields(EnvSpec)]
+    out += [Setting(f.name, getattr(cfg, f.name), run_docs.get(f.name, ""), False) for f in fields(TrainConfig) if f.name != "env"]
     return out
 
 
-def load_yaml(path: str | os.PathLike) -> dict:
-    """Read a YAML mapping; errors name the file."""
-    try:
-        with open(path) as f:
-            data = yaml.safe_load(f)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
-    return data
+def field_docs() -> dict[str, str]:
+    """Setting name → its docstring (env and run settings)."""
+    return {s.name: s.doc for s in settings()}
 
 
-def preset_path(game: str) -> Path | None:
-    from emurl.games.integration import canonical_name
-
-    p = PRESETS / f"{canonical_name(game)}.yaml"
-    return p if p.is_file() else None
+def apply(cfg: TrainConfig, values: dict, where: str) -> TrainConfig:
+    """A copy of ``cfg`` with ``values`` set: flat keys (env settings or the run's), or the
+    env's under ``"env"``. Unknown keys and bad values raise ConfigError naming ``where``."""
+    run_fields = {f.name for f in fields(TrainConfig)} - {"env"}
+    env_fields = {f.name for f in fields(EnvSpec)}
+    env_values: dict = {}
+    run_values: dict = {}
+    for k, v in values.items():
+        key = k.replace("-", "_")
+        if key == "env":
+            if not isinstance(v, dict):
+                raise ConfigError(f"{where}: env must be a mapping of env settings, got {type(v).__name__}")
+            env_values.update(v)
+        elif key in env_fields:
+            env_values[key] = v
+        elif key in run_fields:
+            run_values[key] = coerce(TrainConfig, key, v, where)
+        else:
+            close = difflib.get_close_matches(key, sorted(run_fields | env_fields), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ConfigError(f"{where}: unknown setting {k!r}{hint}")
+    out = dataclasses.replace(cfg, env=spec_from_dict(env_values, where, base=cfg.env), **run_values)
+    if out.algo not in ALGOS:
+        raise ConfigError(f"{where}: algo must be one of {', '.join(ALGOS)}, got {out.algo!r}")
+    if out.lr_schedule not in ("constant", "linear"):
+        raise ConfigError(f"{where}: lr_schedule must be constant or linear, got {out.lr_schedule!r}")
+    return out
 
 
 def build_config(game: str | None = None, config_file: str | None = None, overrides: dict | None = None) -> TrainConfig:
     """Defaults ← the game's preset ← ``config_file`` ← ``overrides``."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     file_values = load_yaml(config_file) if config_file else {}
-    game = game or overrides.get("game") or file_values.get("game") or TrainConfig.game
-    cfg = TrainConfig(game=game)
+    game = game or overrides.get("game") or file_values.get("game") or (file_values.get("env") or {}).get("game") \
+        or EnvSpec.game
+    cfg = apply(TrainConfig(), {"game": game}, "command line")
     preset = preset_path(game)
     if preset:
         cfg = apply(cfg, load_yaml(preset), str(preset))
@@ -245,7 +211,5 @@ def build_config(game: str | None = None, config_file: str | None = None, overri
 
 
 def write_yaml_atomic(path: Path, data: dict) -> None:
-    """Write ``data`` as YAML to ``path`` through a temporary file and ``os.replace``."""
-    from emurl.fileio import atomic_write
-
+    """Write ``data`` as YAML to ``path`` atomically (:func:`emurl.fileio.atomic_write`)."""
     atomic_write(path, yaml.safe_dump(data, sort_keys=False).encode())

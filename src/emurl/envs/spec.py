@@ -1,0 +1,232 @@
+"""EnvSpec: every setting of an emurl env, declared once, and the one function that builds it.
+
+``emurl.make``, ``gymnasium.make("emurl/<Game>-v0")``, training, evaluation, datasets,
+behaviour cloning, the benchmarks and the vector env all build their envs through
+:func:`build_env`, so the same settings give the same env on every road.
+
+The wrappers, outermost last: :class:`~emurl.envs.EmulatorEnv` (frame skip, max-pool,
+no-ops) → ``TimeLimit`` (``max_episode_steps``) → ``RecordEpisodeStatistics`` (raw return,
+before any clipping) → :class:`~emurl.wrappers.life_loss.LifeLossTermination` → reward clip
+(without a pixel pipeline) → :func:`~emurl.wrappers.atari_pipeline` (crop, 84×84 gray,
+frame stack, reward clip) → :class:`~emurl.wrappers.curriculum.StartStateCurriculum`
+(``start_states``).
+
+>>> spec = EnvSpec("emurl/Breakout-Atari2600-v0", pipeline="atari")
+>>> spec.game, spec.frame_skip
+('Breakout-Atari2600', 4)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, fields
+
+import gymnasium as gym
+
+from emurl.emulators import BACKENDS, Emulator, resolve_backend
+from emurl.envs.emulator_env import OBS_TYPES, EmulatorEnv
+from emurl.errors import ConfigError
+from emurl.games.integration import canonical_name, load_integration
+from emurl.wrappers import atari_pipeline
+from emurl.wrappers.curriculum import StartStateCurriculum
+from emurl.wrappers.life_loss import LifeLossTermination
+
+PIPELINES = (None, "atari", "auto")
+"""None: observations as the env gives them; ``"atari"``: :func:`~emurl.wrappers.atari_pipeline`;
+``"auto"``: ``"atari"`` for ``obs_type="rgb"``, None otherwise (what training uses)."""
+SCREENS = (None, "top", "bottom", "both")
+
+
+@dataclass
+class EnvSpec:
+    """Every setting of an emurl env. Build it with :func:`build_env` (or ``emurl.make``).
+
+    Raises ``ConfigError`` (a ``ValueError``) at construction for a value out of range,
+    naming the setting and what is allowed.
+    """
+
+    game: str = "Airstriker-Genesis"
+    """integration name, e.g. Breakout-Atari2600 ('emurl/' and '-v0' accepted; stored without them)"""
+    state: str | None = "default"
+    """start state ('default': the integration's; none: power-on)"""
+    start_states: list[str] | None = None
+    """episodes start from one of these states, drawn uniformly per episode (e.g. points spread along a track); none: from state"""
+    scenario: str | None = None
+    """scenario name or JSON path (default: scenario.json)"""
+    obs_type: str = "rgb"
+    """rgb (the screen), ram (all RAM, uint8) or variables (the integration's variables, float32)"""
+    action_set: str | list | None = None
+    """discrete, multi_discrete, filtered, all, minimal (Atari 2600: ALE's minimal action set), or a named action set of the integration"""
+    frame_skip: int = 4
+    """emulator frames per agent step (the action is held; rewards are summed)"""
+    max_pool: bool = True
+    """observe the max of the last two frames of a step (Atari flicker)"""
+    noop_max: int = 0
+    """random no-op frames at reset (episode variety)"""
+    backend: str | None = None
+    """emulator backend: retro; desmume (DS default) or melonds for DS games"""
+    screens: str | None = None
+    """DS games: top, bottom or both screens in the observation"""
+    touch: bool = False
+    """DS games on desmume: the action also holds a touch-screen point"""
+    max_episode_steps: int | None = None
+    """truncate episodes after this many agent steps (none: never)"""
+    terminal_on_life_loss: bool = False
+    """end episodes when the 'lives' variable drops (the game goes on)"""
+    pipeline: str | None = None
+    """none, atari (crop, gray, resize, frame stack) or auto (atari for rgb observations, none otherwise)"""
+    screen_size: int = 84
+    """side of the square observation of the atari pipeline"""
+    frame_stack: int = 4
+    """observations stacked by the atari pipeline"""
+    crop: list[int] | None = None
+    """[x, y, width, height] screen region kept by the atari pipeline before resizing"""
+    clip_reward: bool | None = None
+    """clip rewards to [-1, 1] (none: as the pipeline does: clipped with atari, not without)"""
+    episode_statistics: bool = False
+    """add info['episode'] (raw return r, length l, seconds t) at each episode's end, before clipping"""
+    render_mode: str | None = "rgb_array"
+    """rgb_array (the full screen) or none"""
+    game_path: str | None = None
+    """extra integration folders"""
+
+    def __post_init__(self) -> None:
+        self.game = canonical_name(str(self.game))
+        _check_choice("obs_type", self.obs_type, OBS_TYPES)
+        _check_choice("pipeline", self.pipeline, PIPELINES)
+        _check_choice("screens", self.screens, SCREENS)
+        _check_choice("backend", self.backend, (None, *BACKENDS))
+        _check_choice("render_mode", self.render_mode, (None, "rgb_array"))
+        if isinstance(self.frame_skip, bool) or not isinstance(self.frame_skip, int) or self.frame_skip < 1:
+            raise ConfigError(f"frame_skip must be an int >= 1, got {self.frame_skip!r}")
+        if self.crop is not None and len(self.crop) != 4:
+            raise ConfigError(f"crop must be [x, y, width, height], got {self.crop!r}")
+
+    def replace(self, **changes) -> EnvSpec:
+        """A copy with ``changes`` (checked as at construction)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain data (YAML/JSON-ready); ``EnvSpec(**d)`` gives the spec back."""
+        return dataclasses.asdict(self)
+
+    @property
+    def pixel_pipeline(self) -> bool:
+        """Whether the atari pipeline applies (``"atari"``, or ``"auto"`` on rgb observations)."""
+        return self.pipeline == "atari" or (self.pipeline == "auto" and self.obs_type == "rgb")
+
+    def for_evaluation(self, max_episode_steps: int | None) -> EnvSpec:
+        """The same observations and actions for evaluation: whole games from ``state``
+        (no start-state draw, no life-loss ending), raw rewards, episode statistics on."""
+        return self.replace(start_states=None, terminal_on_life_loss=False, clip_reward=False,
+                            max_episode_steps=max_episode_steps, episode_statistics=True)
+
+
+V0 = {
+    "state": "default", "start_states": None, "scenario": None, "obs_type": "rgb", "action_set": None,
+    "frame_skip": 4, "max_pool": True, "noop_max": 0, "backend": None, "screens": None, "touch": False,
+    "max_episode_steps": None, "terminal_on_life_loss": False, "pipeline": None, "screen_size": 84,
+    "frame_stack": 4, "crop": None, "clip_reward": None, "episode_statistics": False, "render_mode": "rgb_array",
+    "game_path": None,
+}
+"""What ``emurl/<Game>-v0`` means: these settings, pinned (as ALE's ``-v5`` pins its own).
+A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
+
+
+def _check_choice(name: str, value, allowed: tuple) -> None:
+    if value not in allowed:
+        shown = ", ".join("none" if a is None else a for a in allowed)
+        raise ConfigError(f"{name} must be one of {shown}; got {value!r}")
+
+
+def _suggest(key: str, *classes) -> str:
+    known = [f.name for cls in classes for f in fields(cls)]
+    close = difflib.get_close_matches(key, known, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def build_env(spec: EnvSpec, emulator: Emulator | None = None) -> gym.Env:
+    """The env ``spec`` declares (the wrappers are listed in the module docstring).
+
+    Args:
+        spec: the settings.
+        emulator: an emulator already open on the game's ROM, used instead of opening one
+            (see :class:`~emurl.envs.EmulatorEnv`).
+
+    Raises:
+        UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError,
+        EmulatorError, ConfigError: see their docs; each message says what to do.
+    """
+    env: gym.Env = EmulatorEnv(
+        spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=spec.action_set,
+        frame_skip=spec.frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
+        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator,
+    )
+    try:
+        if spec.max_episode_steps:
+            env = gym.wrappers.TimeLimit(env, spec.max_episode_steps)
+        if spec.episode_statistics:
+            env = gym.wrappers.RecordEpisodeStatistics(env)
+        if spec.terminal_on_life_loss:
+            env = LifeLossTermination(env)
+        if spec.pixel_pipeline:
+            env = atari_pipeline(env, screen_size=spec.screen_size, frame_stack=spec.frame_stack,
+                                 clip_reward=spec.clip_reward is not False, crop=tuple(spec.crop) if spec.crop else None)
+        elif spec.clip_reward:
+            env = gym.wrappers.ClipReward(env, -1.0, 1.0)
+        if spec.start_states:
+            env = StartStateCurriculum(env, spec.start_states)  # seeded by the vec env's reset(seed=seed + rank)
+    except BaseException:
+        env.close()
+        raise
+    return env
+
+
+def make(game: str | EnvSpec, pipeline_kwargs: dict | None = None, emulator: Emulator | None = None, **settings) -> gym.Env:
+    """Make the env of a game: ``build_env(EnvSpec(game, **settings))``.
+
+    Args:
+        game: integration name (``"Breakout-Atari2600"``; ``emurl/`` and ``-v0`` optional),
+            or an :class:`EnvSpec` (``settings`` then change it).
+        pipeline_kwargs: the atari pipeline's ``screen_size``, ``frame_stack``,
+            ``clip_reward`` and ``crop`` as a dict (the same as passing them directly).
+        emulator: an already-open emulator (see :func:`build_env`).
+        **settings: any :class:`EnvSpec` field: ``state``, ``scenario``, ``obs_type``,
+            ``action_set`` (also a list of button combos), ``frame_skip`` (4), ``max_pool``,
+            ``noop_max``, ``max_episode_steps``, ``pipeline`` (None or ``"atari"``),
+            ``episode_statistics``, ``terminal_on_life_loss``, ``clip_reward``,
+            ``backend``, ``screens``, ``touch``, ``render_mode``, ``game_path``, ...
+
+    Raises:
+        ConfigError: an unknown setting or a value out of range; and what :func:`build_env` raises.
+
+    >>> env = emurl.make("Airstriker-Genesis", pipeline="atari")
+    >>> env.observation_space
+    Box(0, 255, (4, 84, 84), uint8)
+    >>> env.close()
+    """
+    settings.update(pipeline_kwargs or {})
+    unknown = set(settings) - {f.name for f in fields(EnvSpec)}
+    if unknown:
+        raise ConfigError(f"unknown env setting(s) {', '.join(sorted(unknown))}{_suggest(sorted(unknown)[0], EnvSpec)}")
+    spec = game.replace(**settings) if isinstance(game, EnvSpec) else EnvSpec(game, **settings)
+    return build_env(spec, emulator=emulator)
+
+
+def check_spec(spec: EnvSpec) -> None:
+    """Check, without opening an emulator, what an env of ``spec`` needs: the integration,
+    its ROM, the start state(s) on the backend that will run them, and the scenario; so
+    that a mistake is reported here rather than from a worker process.
+
+    Raises:
+        UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError.
+    """
+    integ = load_integration(spec.game, spec.game_path)
+    integ.require_rom()
+    backend = resolve_backend(integ.system, spec.backend)
+    if spec.state:
+        integ.load_state_bytes(None if spec.state == "default" else spec.state, backend)
+    for name in spec.start_states or ():
+        integ.load_state_bytes(name, backend)
+    integ.scenario(spec.scenario)

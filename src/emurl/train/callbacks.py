@@ -1,0 +1,133 @@
+"""What a training run does between agent steps: checkpoints, evaluations, and stopping
+cleanly on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from stable_baselines3.common.callbacks import BaseCallback
+
+from emurl.envs import build_env
+from emurl.train.config import TrainConfig
+from emurl.train.evaluate import run_episodes
+from emurl.train.model import save_checkpoint
+
+
+class StopOnSignal:
+    """While training, SIGINT (Ctrl-C) and SIGTERM ask the run to stop at the next agent
+    step: the callback then ends ``learn``, and ``latest.zip`` is saved (atomically) so
+    that ``--resume`` continues from there. A second signal stops at once (Ctrl-C raises
+    KeyboardInterrupt as usual). Outside the main thread (no signal handlers there) it
+    does nothing."""
+
+    def __init__(self):
+        self.signal_name: str | None = None
+        self.saved: dict = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signal_name is not None
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:  # second signal: stop now
+            self.__exit__()
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signum)
+            return
+        self.signal_name = signal.Signals(signum).name
+        print(f"\n{self.signal_name}: stopping after this step and saving a checkpoint "
+              "(send it again to stop at once)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        self.saved = {}
+
+
+class RunCallback(BaseCallback):
+    """Atomic checkpoints every ``checkpoint_every`` agent steps (``model_<steps>.zip`` and
+    ``latest.zip``), evaluations every ``eval_every`` (TensorBoard ``eval/*``, a line in
+    ``evaluations.jsonl``, ``videos/eval_<steps>.mp4``), a last checkpoint and evaluation
+    at the end, and an early stop when ``stop`` says so."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = None):
+        super().__init__()
+        self.cfg, self.run_dir, self.stop = cfg, Path(run_dir), stop
+        self.next_ckpt: int | None = None
+        self.next_eval: int | None = None
+        self.eval_env = None
+        self.last_eval: int | None = None
+        self.t0 = time.time()
+        self.steps0 = 0
+
+    def _on_training_start(self) -> None:
+        n, cfg = self.model.num_timesteps, self.cfg
+        self.steps0 = n
+        self.next_ckpt = (n // cfg.checkpoint_every + 1) * cfg.checkpoint_every if cfg.checkpoint_every else None
+        self.next_eval = (n // cfg.eval_every + 1) * cfg.eval_every if cfg.eval_every else None
+
+    def checkpoint(self) -> None:
+        n = self.model.num_timesteps
+        folder = self.run_dir / "checkpoints"
+        save_checkpoint(self.model, folder / f"model_{n}.zip")
+        save_checkpoint(self.model, folder / "latest.zip")
+
+    def evaluate(self) -> None:
+        cfg = self.cfg
+        if self.eval_env is None:
+            self.eval_env = build_env(cfg.eval_env())
+        n = self.model.num_timesteps
+        video = self.run_dir / "videos" / f"eval_{n}.mp4" if cfg.video else None
+        self.last_eval = n
+        res = run_episodes(self.model, self.eval_env, cfg.eval_episodes, cfg.eval_deterministic, video)
+        self.logger.record("eval/mean_return", res["mean_return"])
+        self.logger.record("eval/mean_length", res["mean_length"])
+        if "success_rate" in res:
+            self.logger.record("eval/success_rate", res["success_rate"])
+        with open(self.run_dir / "evaluations.jsonl", "a") as f:
+            f.write(json.dumps({"steps": n, "time": time.time(), **res}) + "\n")
+
+    def _on_step(self) -> bool:
+        if self.stop is not None and self.stop.requested:
+            return False  # learn() ends; _on_training_end saves latest.zip
+        n = self.model.num_timesteps
+        if self.next_ckpt is not None and n >= self.next_ckpt:
+            self.checkpoint()
+            self.next_ckpt += self.cfg.checkpoint_every
+        if self.next_eval is not None and n >= self.next_eval:
+            self.evaluate()
+            self.next_eval += self.cfg.eval_every
+        return True
+
+    def _on_rollout_end(self) -> None:
+        dt = time.time() - self.t0
+        if dt > 0:
+            self.logger.record("time/agent_steps_per_s", (self.model.num_timesteps - self.steps0) / dt)
+
+    def _on_training_end(self) -> None:
+        self.checkpoint()
+        try:
+            stopped = self.stop is not None and self.stop.requested
+            if self.last_eval != self.model.num_timesteps and not stopped:
+                self.evaluate()
+        finally:
+            if self.eval_env is not None:
+                self.eval_env.close()
+                self.eval_env = None
+
+
+__all__ = ["RunCallback", "StopOnSignal"]

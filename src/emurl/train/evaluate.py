@@ -1,0 +1,143 @@
+"""Evaluation: whole episodes of a policy, an mp4 of the first, and ``emurl eval`` of a run folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from emurl.envs import build_env
+from emurl.fileio import atomic_write
+from emurl.movies.replay import write_video
+from emurl.train.config import TrainConfig, apply, load_yaml
+from emurl.train.model import latest_checkpoint, load_model
+
+
+def _episode(model, env, deterministic: bool, frames: bool) -> Iterator[np.ndarray]:
+    """Play one episode; yields the full screen before each step and after the last when
+    ``frames``; returns (return, length, last info)."""
+    obs, info = env.reset()
+    state = None
+    done = False
+    ret, length = 0.0, 0
+    episode_start = np.ones((1,), dtype=bool)
+    while not done:
+        if frames:
+            yield env.render()
+        action, state = model.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
+        episode_start = np.zeros((1,), dtype=bool)
+        obs, reward, terminated, truncated, info = env.step(int(action) if np.ndim(action) == 0 else action)
+        ret += float(reward)
+        length += 1
+        done = terminated or truncated
+    if frames:
+        yield env.render()
+    return ret, length, info
+
+
+def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Path | None = None,
+                 progress: Callable[[int, float, int], None] | None = None) -> dict:
+    """Play ``episodes`` whole episodes; returns returns, lengths and their mean/std.
+
+    With ``video_path``, the first episode's full screens are written there as an mp4
+    (atomically, by :func:`emurl.movies.replay.write_video`); the frame rate is the game's
+    divided by the frame skip, so it plays at the game's speed.
+
+    When the scenario puts a boolean ``"success"`` in the step info (MiniKart: the race
+    was finished), the result also holds ``successes`` (the last step's value per
+    episode) and ``success_rate``.
+    """
+    returns, lengths, successes = [], [], []
+    for ep in range(episodes):
+        filmed = video_path is not None and ep == 0
+        episode = _episode(model, env, deterministic, frames=filmed)
+        result: dict = {}
+
+        def frames():
+            result["episode"] = yield from episode
+
+        if filmed:
+            base = env.unwrapped
+            fps = max(1.0, float(base.metadata.get("render_fps", 60)) / getattr(base, "frame_skip", 1))
+            video_path.parent.mkdir(parents=True, exist_ok=True)
+            write_video(frames(), video_path, fps)
+        else:
+            for _ in frames():
+                pass
+        ret, length, info = result["episode"]
+        returns.append(ret)
+        lengths.append(length)
+        if "success" in info:
+            successes.append(bool(info["success"]))
+        if progress:
+            progress(ep, ret, length)
+    out = {
+        "episodes": episodes,
+        "mean_return": float(np.mean(returns)),
+        "std_return": float(np.std(returns)),
+        "mean_length": float(np.mean(lengths)),
+        "std_length": float(np.std(lengths)),
+        "returns": returns,
+        "lengths": lengths,
+    }
+    if len(successes) == episodes:
+        out["successes"] = successes
+        out["success_rate"] = float(np.mean(successes))
+    return out
+
+
+def load_run_config(run_dir: str | os.PathLike) -> TrainConfig:
+    """The frozen config of a run folder (``config.yaml``; flat ones of older runs too).
+
+    Raises:
+        FileNotFoundError: no ``config.yaml`` in ``run_dir``. ConfigError: a bad one.
+    """
+    cfg_file = Path(run_dir) / "config.yaml"
+    if not cfg_file.is_file():
+        raise FileNotFoundError(f"{cfg_file}: missing; a run folder holds its frozen config beside its checkpoints")
+    return apply(TrainConfig(), load_yaml(cfg_file), str(cfg_file))
+
+
+def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False, deterministic: bool | None = None,
+             progress=None, backend: str | None = None) -> dict:
+    """Evaluate a run folder (its latest checkpoint) or a checkpoint file inside a run.
+
+    ``backend`` runs the evaluation on another emulator backend than the run's (a DS
+    policy trained on ``"desmume"`` evaluated on ``"melonds"``); None keeps the run's.
+    Writes ``eval.json`` (and ``videos/eval_final.mp4`` with ``video``) into the run folder;
+    its ``backend`` says which one ran (None: the system's default).
+
+    Raises:
+        FileNotFoundError: no checkpoint, or no ``config.yaml`` beside it.
+        EmurlError: ``backend`` does not run this game's system.
+    """
+    target = Path(target)
+    if target.is_dir():
+        run_dir, ckpt = target, latest_checkpoint(target)
+        if ckpt is None:
+            raise FileNotFoundError(f"{target}: no checkpoints/latest.zip in this run folder")
+    elif target.is_file():
+        ckpt = target
+        run_dir = target.parent.parent if target.parent.name == "checkpoints" else target.parent
+    else:
+        raise FileNotFoundError(f"{target}: no such run folder or checkpoint")
+    cfg = load_run_config(run_dir)
+    spec = cfg.eval_env()
+    if backend is not None:
+        spec = spec.replace(backend=backend)
+    env = build_env(spec)
+    try:
+        model = load_model(cfg, ckpt)
+        det = cfg.eval_deterministic if deterministic is None else deterministic
+        res = run_episodes(model, env, episodes, det, run_dir / "videos" / "eval_final.mp4" if video else None, progress)
+    finally:
+        env.close()
+    res.update(checkpoint=str(ckpt), steps=int(model.num_timesteps), deterministic=det, backend=spec.backend)
+    atomic_write(run_dir / "eval.json", json.dumps(res, indent=2).encode())
+    return res
+
+
+__all__ = ["evaluate", "load_run_config", "run_episodes"]
