@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence, TypedDict
+from typing import Any, TypedDict
 
 import gymnasium as gym
 import numpy as np
 
 from emurl.emulators import Emulator, EmulatorWrapper, open_emulator
+from emurl.envs.actions import ActionMap
 from emurl.errors import IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
 from emurl.games.variables import VariableReader
 
 OBS_TYPES = ("rgb", "ram", "variables")  # the one list: emurl.envs.spec re-exports it
-ACTION_KINDS = ("discrete", "multi_discrete", "filtered", "all")
-
-
-def _combo_mask(buttons: Sequence[str], combo: Sequence[str], where: str) -> int:
-    mask = 0
-    for b in combo:
-        if b not in buttons:
-            raise IntegrationError(f"{where}: unknown button {b!r} (buttons: {', '.join(buttons)})")
-        mask |= 1 << buttons.index(b)
-    return mask
-
-
-def _bits(mask: int, n: int) -> np.ndarray:
-    return np.array([(mask >> i) & 1 for i in range(n)], dtype=np.uint8)
 
 
 class EmulatorEnv(gym.Env):
@@ -173,8 +160,10 @@ class EmulatorEnv(gym.Env):
         self._scen_state = ScenarioState(scen)
         self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {v.name: float if v.scale else int for v in self._needed})
 
-        self._setup_actions(action_set)
-        self.button_space = self.action_space
+        self._actions = ActionMap(integ, scen, self.buttons, getattr(emu, "default_actions", None), action_set)
+        self.action_space = self.button_space = self._actions.space
+        self.action_set, self.combos = self._actions.action_set, self._actions.combos
+        self._buttons = self._actions.buttons_for  # bound once: step calls it every agent step
         if self.touch:
             self.action_space = gym.spaces.Dict(
                 buttons=self.button_space,
@@ -229,100 +218,18 @@ class EmulatorEnv(gym.Env):
             raise IntegrationError(f"{self.scenario.path}: stable-retro could not load this Lua scenario")
         self._gd = gd
 
-    def _setup_actions(self, action_set) -> None:
-        integ, scen, n = self.integration, self.scenario, len(self.buttons)
-        where = f"{integ.name} action set"
-        if action_set is None:
-            action_set = scen.action_set or "discrete"
-        combos = None
-        if isinstance(action_set, (list, tuple)):
-            combos = [list(c) for c in action_set]
-            where = "action_set"
-        elif action_set in integ.action_sets:
-            combos = integ.action_sets[action_set]
-            where = f"{integ.folder / 'data.json'}: action_sets.{action_set}"
-        elif action_set == "minimal":
-            if integ.system != "Atari2600":
-                raise IntegrationError(
-                    f"{integ.name}: the 'minimal' action set is ALE's, for Atari2600 games only; "
-                    f"choose from {', '.join(list(ACTION_KINDS) + list(integ.action_sets))}"
-                )
-            from emurl.games.ale_actions import minimal_action_set
-
-            combos = [list(c) for c in minimal_action_set(integ.require_rom(), integ.name)]
-            where = "ALE minimal action set"
-        elif action_set not in ACTION_KINDS:
-            raise IntegrationError(
-                f"{integ.name}: unknown action set {action_set!r} (choose from "
-                f"{', '.join(list(ACTION_KINDS) + list(integ.action_sets))})"
-            )
-        self.action_set = action_set if isinstance(action_set, str) else "custom"  # "minimal" → the table below
-        groups = scen.actions or getattr(self.emulator, "default_actions", None) or [[[]] + [[b] for b in self.buttons]]
-        # Ordered as stable-retro's GameData.valid_actions(), a map<int, set<int>>: groups by
-        # the union of their masks, combos by mask, the first group of a union kept. So
-        # action a of "discrete" presses the same buttons as in RetroEnv's Actions.DISCRETE.
-        by_union: dict[int, list[int]] = {}
-        for g in groups:
-            masks = [_combo_mask(self.buttons, c, f"{scen.path}: actions") for c in g]
-            union = 0
-            for m in masks:
-                union |= m
-            by_union.setdefault(union, sorted(set(masks)))
-        self._groups = [by_union[u] for u in sorted(by_union)]
-        if combos is not None:
-            masks = [_combo_mask(self.buttons, c, where) for c in combos]
-            self._table = np.stack([_bits(m, n) for m in masks])
-            self.action_space = gym.spaces.Discrete(len(masks))
-            self.combos = [list(c) for c in combos]
-        elif action_set == "discrete":
-            masks = []
-            total = int(np.prod([len(g) for g in self._groups]))
-            for a in range(total):
-                mask = 0
-                for g in self._groups:
-                    mask |= g[a % len(g)]
-                    a //= len(g)
-                masks.append(mask)
-            self._table = np.stack([_bits(m, n) for m in masks])
-            self.action_space = gym.spaces.Discrete(total)
-            self.combos = [[b for i, b in enumerate(self.buttons) if m >> i & 1] for m in masks]
-        elif action_set == "multi_discrete":
-            self._table = None
-            self.action_space = gym.spaces.MultiDiscrete([len(g) for g in self._groups])
-        else:
-            self._table = None
-            self.action_space = gym.spaces.MultiBinary(n)
-
     # -- actions -----------------------------------------------------------------------
     @property
     def action_table(self) -> np.ndarray | None:
         """For a ``Discrete`` action set: uint8 (n_actions, len(buttons)), row ``a`` the
         buttons action ``a`` presses (1 = down); None for the other action kinds."""
-        return self._table
+        return self._actions.table
 
     def buttons_for(self, action) -> np.ndarray:
         """The buttons ``action`` (of :attr:`button_space`) presses: uint8 (len(buttons),),
         1 = down, in the emulator's button order. For a ``Discrete`` set it is a row of
         :attr:`action_table` (a view: copy it before changing it)."""
-        if self._table is not None:
-            return self._table[int(action)]
-        if self.action_set == "multi_discrete":
-            mask = 0
-            for g, a in zip(self._groups, np.asarray(action).reshape(-1)):
-                mask |= g[int(a)]
-            return _bits(mask, len(self.buttons))
-        pressed = np.asarray(action, dtype=np.uint8).reshape(-1)
-        if self.action_set == "filtered":
-            mask = sum(int(b) << i for i, b in enumerate(pressed))
-            out = 0
-            for g in self._groups:
-                union = 0
-                for c in g:
-                    union |= c
-                if (mask & union) in g:
-                    out |= mask & union
-            return _bits(out, len(self.buttons))
-        return pressed
+        return self._actions.buttons_for(action)
 
     def action_meaning(self, action) -> list[str]:
         """The button names an action presses."""
@@ -387,7 +294,7 @@ class EmulatorEnv(gym.Env):
             x, y, pressed = (int(v) for v in np.asarray(action["touch"]).reshape(3))
             emu.set_touch(x, y, bool(pressed))
             action = action["buttons"]
-        emu.set_buttons(self.buttons_for(action), 0)
+        emu.set_buttons(self._buttons(action), 0)
         reward = 0.0
         terminated = False
         prev_screen = None
