@@ -13,15 +13,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 
+from emurl.games import load_integration
+from emurl.states.scripts import load_scripts, make_start_state
+
 
 def _one(args):
     game, name, backend, out = args
-    from emurl.games import load_integration
-    from emurl.states.scripts import load_scripts, make_start_state
-
     integ = load_integration(game)
-    path = make_start_state(integ, name, load_scripts(integ)[name], backend, out_dir=out or integ.folder)
-    return str(path)
+    made = make_start_state(integ, name, load_scripts(integ)[name], backend, out_dir=out or integ.folder)
+    return str(made.path)
 
 
 def main() -> None:
@@ -31,9 +31,6 @@ def main() -> None:
     ap.add_argument("--states", nargs="+", help="only these scripts (default: all)")
     ap.add_argument("--out", help="output folder (default: the integration folder)")
     args = ap.parse_args()
-    from emurl.games import load_integration
-    from emurl.states.scripts import load_scripts
-
     scripts = load_scripts(load_integration(args.game))
     unknown = sorted(set(args.states or ()) - set(scripts))
     if unknown:

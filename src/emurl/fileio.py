@@ -1,4 +1,5 @@
-"""Writing files so that an interruption never leaves half of one: the one way emurl does it."""
+"""Writing files so that an interruption never leaves half of one (the one way emurl does it),
+and savestate files: their names (``<name>[.<backend>].state``), reading and writing."""
 
 from __future__ import annotations
 
@@ -45,6 +46,56 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+# -- savestate files --------------------------------------------------------------------------
+BACKENDS = ("retro", "desmume", "melonds")
+"""Every emulator backend (:func:`emurl.emulators.open_emulator` opens each): ``"retro"``
+(stable-retro's libretro cores), ``"desmume"`` (py-desmume) and ``"melonds"`` (stable-retro's
+melonDS core). A savestate loads only on the backend that made it, so its file name may say which."""
+
+STATE_SUFFIX = ".state"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def state_file_name(name: str, backend: str | None = None) -> str:
+    """A savestate's file name: ``<name>.<backend>.state`` (e.g. ``"Track0.desmume.state"``),
+    or stable-retro's plain ``<name>.state`` when ``backend`` is None. Only a tag of
+    :data:`BACKENDS` reads back as a backend (:func:`parse_state_file_name`); another one
+    (a test's fake emulator) stays part of the name.
+    """
+    return f"{name}{STATE_SUFFIX}" if backend is None else f"{name}.{backend}{STATE_SUFFIX}"
+
+
+def parse_state_file_name(filename: str) -> tuple[str, str | None]:
+    """``(name, backend)`` of a savestate file name, :func:`state_file_name`'s inverse:
+    ``"Track0.desmume.state"`` → ``("Track0", "desmume")``; ``"Level1.state"`` →
+    ``("Level1", None)``; a tag that is no backend stays in the name (``"a.b.state"`` →
+    ``("a.b", None)``). A folder part is ignored.
+
+    Raises:
+        ValueError: the name does not end in ``.state``.
+    """
+    base = os.path.basename(filename)
+    if not base.endswith(STATE_SUFFIX) or base == STATE_SUFFIX:
+        raise ValueError(f"{filename}: not a savestate file name (expected <name>[.<backend>]{STATE_SUFFIX})")
+    stem = base[: -len(STATE_SUFFIX)]
+    name, _, tag = stem.rpartition(".")
+    if name and tag in BACKENDS:
+        return name, tag
+    return stem, None
+
+
+def read_state(path: str | os.PathLike) -> bytes:
+    """A savestate file's bytes: gunzipped when the file is gzip (stable-retro's and emurl's
+    ``.state`` files, see :func:`write_state`), else as stored.
+
+    Raises:
+        OSError: the file can't be read. gzip.BadGzipFile / EOFError: a damaged gzip file.
+    """
+    data = Path(path).read_bytes()
+    return gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
+
+
 def write_state(path: str | os.PathLike, state: bytes) -> Path:
-    """Write a savestate as stable-retro's ``.state`` files are: gzip (no timestamp), atomically."""
+    """Write a savestate as stable-retro's ``.state`` files are: gzip (no timestamp, so the
+    same state gives the same file), atomically (:func:`atomic_write`). Returns ``path``."""
     return atomic_write(path, gzip.compress(state, compresslevel=6, mtime=0))

@@ -140,7 +140,7 @@ def test_every_button_has_its_own_key_and_no_hotkey(system):
 
 
 def test_cli_play_keys_and_a_short_session(tmp_path, capsys):
-    from emurl.cli.learn import register
+    from emurl.cli.play import register
 
     parser = argparse.ArgumentParser(prog="emurl")
     register(parser.add_subparsers(dest="verb"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from emurl.emulators.base import Emulator, EmulatorWrapper
+from emurl.emulators.ds import DesmumeBackend, MelonDSBackend
+from emurl.emulators.retro import RetroBackend, system_of_rom
 from emurl.errors import EmulatorError
+from emurl.fileio import BACKENDS
 
-BACKENDS = ("retro", "desmume", "melonds")
 DEFAULT_BACKEND = {"NintendoDs": "desmume"}
 """The backend a system gets when none is named (others: stable-retro's core)."""
 
@@ -30,23 +32,15 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
         EmulatorError: unknown backend, unreadable ROM, or a second emulator in this process.
     """
     if system is None and backend != "desmume":
-        from emurl.emulators.retro import system_of_rom
-
         system = system_of_rom(rom_path)
     backend = resolve_backend(system, backend)
     if backend in ("desmume", "melonds") and system not in (None, "NintendoDs"):
         raise EmulatorError(f"{rom_path}: the {backend} backend runs Nintendo DS games, not {system}")
     if backend == "desmume":
-        from emurl.emulators.ds import DesmumeBackend
-
         return DesmumeBackend(rom_path)
     if backend == "melonds":
-        from emurl.emulators.ds import MelonDSBackend
-
         return MelonDSBackend(rom_path)
     if backend == "retro":
-        from emurl.emulators.retro import RetroBackend
-
         return RetroBackend(rom_path)
     raise EmulatorError(f"unknown emulator backend {backend!r} (backends: {', '.join(BACKENDS)})")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import gzip
 import hashlib
 import json
 import os
@@ -30,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emurl.errors import IntegrationError, RomNotFoundError, UnknownGameError, UnknownStateError
+from emurl.fileio import STATE_SUFFIX, parse_state_file_name, read_state
 from emurl.games.scenario import Scenario, load_scenario
 from emurl.games.variables import Variable
 
 OWN_DATA = Path(__file__).parent / "data"
-STATE_BACKENDS = ("retro", "desmume", "melonds")
 
 
 # stable-retro folder system names whose core is registered under another name.
@@ -44,7 +43,7 @@ _SYSTEM_ALIASES = {"Arcade": "FBNeo"}
 def rom_extensions(system: str) -> list[str]:
     """File extensions (with the dot) of ROMs for ``system``, the core's canonical one first
     (stable-retro's ``EMU_INFO``)."""
-    import stable_retro
+    import stable_retro  # lazy: importing it costs ~0.1 s, twice this module's own import time
 
     info = stable_retro.data.EMU_INFO.get(_SYSTEM_ALIASES.get(system, system))
     return ["." + e for e in info["ext"]] if info else []
@@ -59,7 +58,7 @@ def data_dir() -> Path:
 
 
 def retro_data_root() -> Path:
-    import stable_retro.data
+    import stable_retro.data  # lazy: ~0.1 s (see rom_extensions)
 
     return Path(stable_retro.data.path()) / "stable"
 
@@ -198,7 +197,8 @@ class Integration:
         """Start states: name → file, from the integration folder then the user's state folder.
 
         A savestate only loads on the emulator that made it, so a state may be saved per
-        backend as ``<name>.<backend>.state`` (e.g. ``Track0.desmume.state``). With
+        backend as ``<name>.<backend>.state`` (e.g. ``Track0.desmume.state``; the naming is
+        :func:`emurl.fileio.state_file_name`'s). With
         ``backend`` given, such a file is listed as ``<name>`` (before a plain
         ``<name>.state``) and other backends' files are left out; without it, every file
         is listed by its full name.
@@ -207,18 +207,16 @@ class Integration:
         plain: dict[str, Path] = {}
         for folder in (self.folder, self.user_state_dir()):
             if folder.is_dir():
-                for p in sorted(folder.glob("*.state")):
+                for p in sorted(folder.glob(f"*{STATE_SUFFIX}")):
                     if p.name.startswith("_"):
                         continue
-                    stem = p.name[: -len(".state")]
-                    base, _, tag = stem.rpartition(".")
-                    if base and tag in STATE_BACKENDS:
-                        if backend is None:
-                            out.setdefault(stem, p)
-                        elif tag == backend:
-                            out.setdefault(base, p)
-                    else:
-                        plain.setdefault(stem, p)
+                    base, tag = parse_state_file_name(p.name)
+                    if tag is None:
+                        plain.setdefault(base, p)
+                    elif backend is None:
+                        out.setdefault(p.name[: -len(STATE_SUFFIX)], p)
+                    elif tag == backend:
+                        out.setdefault(base, p)
         for k, v in plain.items():
             out.setdefault(k, v)
         return out
@@ -232,7 +230,8 @@ class Integration:
 
         With ``backend``, the state made for that backend (see :meth:`states`).
 
-        States are gzip files as stable-retro writes them; a plain file is read as is.
+        States are gzip files as stable-retro writes them; a plain file is read as is
+        (:func:`emurl.fileio.read_state`).
         Returns None when the integration has no default state (start from power-on).
 
         Raises:
@@ -243,10 +242,10 @@ class Integration:
             name = self.default_state
             if name is None:
                 return None
-        if name.endswith(".state") and os.path.isfile(name):
+        if name.endswith(STATE_SUFFIX) and os.path.isfile(name):
             path = Path(name)
         else:
-            name = name[: -len(".state")] if name.endswith(".state") else name
+            name = name[: -len(STATE_SUFFIX)] if name.endswith(STATE_SUFFIX) else name
             if name not in states:
                 close = difflib.get_close_matches(name, list(states), n=3)
                 hint = f" Did you mean {', '.join(close)}?" if close else ""
@@ -258,10 +257,7 @@ class Integration:
                     f"(in {self.folder} and {self.user_state_dir()})"
                 )
             path = states[name]
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        return data
+        return read_state(path)
 
     # -- ROMs ------------------------------------------------------------------------
     def rom_path(self) -> str | None:

@@ -20,9 +20,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from emurl.emulators import open_emulator as _open_emulator
 from emurl.errors import EmurlError
 from emurl.games.mkds import game
 from emurl.games.mkds.courses import Course, find_course
+from emurl.states.mkds import open_race
 from emurl.states.mkds_rom import RomInfo, check_rom, game_code_in_memory, region_offset
 
 COUNTDOWN_SECONDS = 4.0
@@ -157,7 +159,7 @@ def diagnose(
 
 
 def _table(variables, values, start, where):
-    from rich.table import Table
+    from rich.table import Table  # lazy, as in check_game
 
     t = Table(title=f"{game.GAME}: live variables", show_lines=False)
     for col in ("variable", "read at", "value", "change"):
@@ -186,7 +188,7 @@ def check_game(
         rom: the .nds file (default: the imported ROM, see ``emurl mkds import-rom``).
         seconds: game time judged after :data:`COUNTDOWN_SECONDS` of countdown.
         backend: ``"desmume"`` or ``"melonds"`` (melonds needs ``state``: it can't load saves).
-        save: all-unlocked save for the menus (see ``start_state.default_save``).
+        save: all-unlocked save for the menus (see :func:`emurl.states.mkds.default_save`).
         course: the course the menus pick (abbreviation or name).
         state: a start state name of this game (or a ``.state`` path) instead of the menus.
         live: show the live table (rich) while driving; False prints only the summary.
@@ -201,10 +203,9 @@ def check_game(
             :func:`~emurl.states.mkds.open_race`). EmurlError: no ROM given
             or imported.
     """
+    # lazy: rich costs 0.03-0.06 s to import, and `emurl` imports this module for every verb
     from rich.console import Console
     from rich.live import Live
-
-    from emurl.states.mkds import open_race
 
     console = console or Console()
     integ = game.integration()
@@ -216,9 +217,7 @@ def check_game(
     console.print(f"{info.path}: {info.title} {info.game_code} ({info.region}), SHA-1 {info.sha1}")
     asked = None
     if state:
-        if open_emulator is None:
-            from emurl.emulators import open_emulator
-        emu = open_emulator(str(rom), "NintendoDs", backend)
+        emu = (open_emulator or _open_emulator)(str(rom), "NintendoDs", backend)
         try:
             emu.load_state(integ.load_state_bytes(state, emu.backend))
         except BaseException:

@@ -4,7 +4,8 @@ The menu inputs are the marIOkart recorder's (facts/mario-kart-ds.md, "Reaching 
 Trial race from power-on"), from power-on with a save that has every course unlocked
 loaded as the cartridge's backup memory (e.g. ``100percent.sav``). :func:`menu_script`
 gives them as an input script of emurl's one format (:mod:`emurl.states.scripts`:
-``{"wait": frames}`` and ``{"press": button}`` steps), played by
+``{"wait": frames}`` and ``{"press": button}`` steps), and :func:`start_script` adds the
+wait for the race as an ``until`` step; both are played by
 :func:`emurl.states.scripts.run_script`. One press holds a button for one frame, then
 releases it:
 
@@ -20,14 +21,18 @@ releases it:
 5. wait 160; the cups are a grid of 4 columns: RIGHT/DOWN to cup ``order // 4`` (7
    frames after each), press A, wait 55, DOWN ``order % 4`` times (7 frames after each),
    press A, wait 15, press A;
-6. run until the racer pointer is non-zero and the scene state is 2, then until the race
-   frame counter reads 1: the start of the race (the countdown follows).
+6. run until the racer pointer is non-zero, the scene state is 2 and the race frame
+   counter has counted (:data:`RACE_START`); it must then read 1: the start of the race
+   (the countdown follows).
 
 The race config then must hold the course's internal id (``+0x0``), the character
 (``+0x68``) and the kart (``+0x6C``); if not, or if the race does not start in time,
 :class:`StartStateError` says what was found and a screenshot (PNG) is written beside
 where the state would have gone.
 
+:func:`make_start_state` goes through the one start-state path,
+:func:`emurl.states.scripts.make_start_state`, with this game's checks as hooks (the save
+loaded before the script; the race frame, race config and game code checked after it).
 The state is written to the game's user state folder (``Integration.user_state_dir()``,
 ``<data dir>/states/MarioKartDS-NintendoDs/``) as ``<name>.<backend>.state`` (gzip, as
 stable-retro's; a state loads only on the backend that made it), with a JSON sidecar
@@ -37,22 +42,17 @@ game code, the course, character and kart.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
-from emurl.fileio import atomic_write, write_state
 from emurl.games.integration import data_dir
 from emurl.games.mkds import game
-from emurl.games.mkds.courses import Course, find_course
+from emurl.games.mkds.courses import Course, UnknownCourseError, course_by_id, find_course
 from emurl.states.mkds_rom import check_rom, game_code_in_memory
-from emurl.states.scripts import StartStateError, run_script
+from emurl.states.scripts import StartState, StartStateError, base_record, open_and_run, run_script
+from emurl.states.scripts import make_start_state as make_state
 
 CHARACTER_GRID = (0, 7, 4, 6, 2, 1, 5, 3, 9, 8, 10, 11)
 """Character ids in the character select grid, row by row, 4 columns (facts)."""
@@ -61,23 +61,6 @@ MOVE_WAIT = 7
 """Frames waited after each cursor move in a menu (facts: 7 in the character grid)."""
 N_KARTS = 36
 DEFAULT_SAVE_NAME = "100percent.sav"
-
-
-@dataclass(frozen=True)
-class StartState:
-    """A made start state.
-
-    Attributes:
-        name: the state's name (pass it as ``state=`` to ``emurl.make``).
-        path: the ``.state`` file.
-        sidecar: the JSON file beside it.
-        record: what the sidecar holds.
-    """
-
-    name: str
-    path: Path
-    sidecar: Path
-    record: dict
 
 
 # -- the menu script ------------------------------------------------------------------------
@@ -138,38 +121,63 @@ def menu_script(course: Course | str, character: int = 0, kart: int = 0) -> list
     return s
 
 
+RACE_START = {"racer_pointer": {"op": "nonzero"}, "scene_state": 2, "race_frame": {"op": "greater-or-equal", "reference": 1}}
+"""The race has started: the player's driver exists, the race scene runs and the race frame
+counter has counted (an ``until`` condition of :mod:`emurl.states.scripts`)."""
+RACE_START_HINT = ("no race: a menu input missed (a save without every course unlocked, another region's "
+                   "menu timing) or an address is wrong")
+
+
+def race_variables() -> dict:
+    """Name → Variable for :data:`RACE_START`'s ``until`` step (``racer_pointer`` is an
+    on-demand variable, so not in ``Integration.variables``)."""
+    return {name: game.variable(name) for name in RACE_START}
+
+
+def race_start_step(timeout_seconds: float = 60.0) -> dict:
+    """The input-script step that runs released frames until :data:`RACE_START`, failing
+    after ``timeout_seconds`` of game time with :data:`RACE_START_HINT`."""
+    return {"until": RACE_START, "timeout_seconds": timeout_seconds, "hint": RACE_START_HINT}
+
+
+def start_script(course: Course | str, character: int = 0, kart: int = 0, timeout_seconds: float = 60.0) -> list[dict]:
+    """The whole script from power-on to race frame 1: :func:`menu_script`, then
+    :func:`race_start_step` (played by :func:`emurl.states.scripts.run_script` with
+    :func:`race_variables`).
+
+    Raises:
+        UnknownCourseError, ValueError: an unknown course, character or kart.
+    """
+    return menu_script(course, character, kart) + [race_start_step(timeout_seconds)]
+
+
+def race_frame_problem(emulator) -> str | None:
+    """None when the race frame counter reads 1 (the state is on race frame 1), else what went wrong."""
+    frame = int(game.variable("race_frame").read(emulator))
+    if frame == 1:
+        return None
+    return (f"the race frame counter jumped to {frame} without reading 1; check race_frame "
+            f"(race_state_t +0x4) in {game.GAME}/data.json")
+
+
 def wait_for_race(emulator, timeout_frames: int = 1800) -> int:
-    """Step until the race scene runs and the race frame counter reads 1; returns the frames run.
+    """Step until the race starts (:data:`RACE_START`) on race frame 1; returns the frames run.
 
     Raises:
         StartStateError: not there within ``timeout_frames`` (the message gives the racer
             pointer, scene state and race frame last seen), or the counter went past 1.
     """
-    racer, scene, frame = game.variable("racer_pointer"), game.variable("scene_state"), game.variable("race_frame")
-    none = np.zeros(len(emulator.buttons), np.uint8)
-    emulator.set_buttons(none, 0)
-    last = (0, 0, 0)
-    for n in range(timeout_frames + 1):
-        last = (racer.read(emulator), scene.read(emulator), frame.read(emulator))
-        if last[0] and last[1] == 2 and last[2] >= 1:
-            if last[2] != 1:
-                raise StartStateError(
-                    f"the race frame counter jumped to {last[2]} without reading 1; check race_frame "
-                    f"(race_state_t +0x4) in {game.GAME}/data.json"
-                )
-            return n
-        emulator.step(1)
-    raise StartStateError(
-        f"no race after {timeout_frames} frames past the menu inputs: racer pointer {last[0]:#x}, "
-        f"scene state {last[1]} (2 = race), race frame {last[2]}. A menu input missed (a save "
-        f"without every course unlocked, another region's menu timing) or an address is wrong"
-    )
+    step = dict(race_start_step(), timeout=timeout_frames)
+    del step["timeout_seconds"]
+    frames = run_script(emulator, [step], race_variables(), where=f"{game.GAME} race start")
+    problem = race_frame_problem(emulator)
+    if problem:
+        raise StartStateError(problem)
+    return frames
 
 
 def config_problems(emulator, course: Course, character: int, kart: int) -> list[str]:
     """What the race config holds that was not asked for (empty: all as asked)."""
-    from emurl.games.mkds.courses import UnknownCourseError, course_by_id
-
     got = {k: int(game.variable(k).read(emulator)) for k in ("course", "character", "kart")}
     out = []
     if got["course"] != course.internal_id:
@@ -213,24 +221,50 @@ def _resolve_save(save) -> Path:
     return path
 
 
-def write_screenshot(emulator, path: Path) -> Path | None:
-    """Write the emulator's screen as a PNG (None if that fails: diagnosis must not hide the error)."""
-    try:
-        import imageio.v3 as iio
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        iio.imwrite(path, emulator.screen())
-        return path
-    except Exception:
-        return None
-
-
 def default_name(course: Course, character: int = 0, kart: int = 0) -> str:
     """``"yf"`` for the default racer (character 0, kart 0), else ``"yf-c3-k10"``."""
     return course.abbr if (character, kart) == (0, 0) else f"{course.abbr}-c{character}-k{kart}"
 
 
 # -- reaching a race ------------------------------------------------------------------------
+def _route(rom, course: Course, character: int, kart: int, save, timeout_seconds: float) -> dict:
+    """The script and hooks of :func:`emurl.states.scripts.open_and_run` that reach the race
+    (keys ``script``, ``variables``, ``prepare``, ``check``, ``stamp``); checks the course,
+    racer, ROM and save first, before any emulator opens."""
+    script = start_script(course, character, kart, timeout_seconds)
+    info = check_rom(rom)
+    save_path = _resolve_save(save)
+    save_sha1 = hashlib.sha1(save_path.read_bytes()).hexdigest()
+
+    def prepare(emu) -> None:
+        if not callable(getattr(emu, "load_backup", None)):
+            raise StartStateError(
+                f"the {emu.backend} backend can't load a cartridge save (no load_backup); use backend='desmume'"
+            )
+        emu.load_backup(str(save_path))
+
+    def check(emu) -> list[str]:
+        jumped = race_frame_problem(emu)
+        if jumped:
+            return [jumped]
+        problems = config_problems(emu, course, character, kart)
+        code = game_code_in_memory(emu)
+        if code != info.game_code:
+            problems.append(f"game code in RAM (0x023FFA8C) reads {code!r}, the ROM header says {info.game_code!r}")
+        return ["the race reached is not the one asked for: " + "; ".join(problems)] if problems else []
+
+    def stamp(emu) -> dict:
+        return {
+            "game_code": info.game_code, "region": info.region,
+            "course": course.abbr, "course_name": course.name, "course_id": course.internal_id,
+            "course_order": course.order, "character": character, "kart": kart,
+            "race_frame": int(game.variable("race_frame").read(emu)),
+            "save": save_path.name, "save_sha1": save_sha1,
+        }
+
+    return {"script": script, "variables": race_variables(), "prepare": prepare, "check": check, "stamp": stamp}
+
+
 def open_race(
     rom: str,
     course: Course | str,
@@ -246,7 +280,8 @@ def open_race(
 
     Returns:
         ``(emulator, record)``: the open emulator (the caller closes it) and a dict of
-        what was made (see :func:`make_start_state`'s sidecar).
+        what was reached (see :func:`make_start_state`'s sidecar, less the state's name,
+        script and time).
 
     Raises:
         RomCheckError: not a Mario Kart DS ROM (checked before any emulator opens).
@@ -256,53 +291,12 @@ def open_race(
             ``screenshot(backend)`` when given).
         EmulatorError: the backend could not open the ROM.
     """
-    course = find_course(course)
-    script = menu_script(course, character, kart)
-    info = check_rom(rom)
-    save_path = _resolve_save(save)
-    if open_emulator is None:
-        from emurl.emulators import open_emulator
-    emu = open_emulator(str(rom), "NintendoDs", backend)
+    route = _route(rom, find_course(course), character, kart, save, timeout_seconds)
+    stamp = route.pop("stamp")
+    emu, frames = open_and_run(str(rom), "NintendoDs", backend=backend, where=f"{game.GAME} menu script",
+                               screenshot=screenshot, open_emulator=open_emulator, **route)
     try:
-        if not callable(getattr(emu, "load_backup", None)):
-            raise StartStateError(
-                f"the {emu.backend} backend can't load a cartridge save (no load_backup); use backend='desmume'"
-            )
-        emu.load_backup(str(save_path))
-        frames = run_script(emu, script, where=f"{game.GAME} menu script ({emu.backend} emulator)")
-        rate = float(getattr(emu, "frame_rate", game.FRAME_RATE))
-        try:
-            frames += wait_for_race(emu, int(timeout_seconds * rate))
-            problems = config_problems(emu, course, character, kart)
-            code = game_code_in_memory(emu)
-            if code != info.game_code:
-                problems.append(f"game code in RAM (0x023FFA8C) reads {code!r}, the ROM header says {info.game_code!r}")
-            if problems:
-                raise StartStateError("the race reached is not the one asked for: " + "; ".join(problems))
-        except StartStateError as exc:
-            shot = write_screenshot(emu, screenshot(emu.backend)) if screenshot is not None else None
-            if shot is not None:
-                raise StartStateError(f"{exc} (screenshot: {shot})") from None
-            raise
-        record = {
-            "game": game.GAME,
-            "backend": emu.backend,
-            "core": getattr(emu, "core", None) or "unknown",
-            "rom_sha1": info.sha1,
-            "game_code": info.game_code,
-            "region": info.region,
-            "course": course.abbr,
-            "course_name": course.name,
-            "course_id": course.internal_id,
-            "course_order": course.order,
-            "character": character,
-            "kart": kart,
-            "race_frame": int(game.variable("race_frame").read(emu)),
-            "frames_from_power_on": frames,
-            "save": save_path.name,
-            "save_sha1": hashlib.sha1(save_path.read_bytes()).hexdigest(),
-        }
-        return emu, record
+        return emu, {**base_record(game.GAME, emu, rom, frames), **stamp(emu)}
     except BaseException:
         emu.close()
         raise
@@ -322,6 +316,10 @@ def make_start_state(
 ) -> StartState:
     """Make a Time Trial start state at race frame 1 and save it for this integration.
 
+    The one start-state path of :func:`emurl.states.scripts.make_start_state`, with
+    :func:`start_script` and this game's hooks (load the save; check the race config and
+    game code; stamp the course, racer and save).
+
     Args:
         rom: the .nds file (game code AMCE, AMCP or AMCJ).
         course: abbreviation or name (``"yf"``), or a :class:`Course`.
@@ -337,8 +335,9 @@ def make_start_state(
 
     Returns:
         A :class:`StartState`: ``<folder>/<name>.<backend>.state`` (gzip) and its JSON
-        sidecar (backend, core version, ROM SHA-1, game code, course, character, kart,
-        race frame, frames from power-on, save's SHA-1, emurl version, time).
+        sidecar (game, state name, backend, core version, ROM SHA-1, frames from power-on,
+        game code, region, course, character, kart, race frame, save and its SHA-1, the
+        script, emurl version, time).
 
     Raises:
         RomCheckError: the ROM's game code is not Mario Kart DS's (before any emulator opens).
@@ -346,29 +345,14 @@ def make_start_state(
             ``<folder>/<name>.<backend>.failed.png``.
     """
     course = find_course(course)
-    backend = backend or "desmume"
     name = name or default_name(course, character, kart)
-    folder = Path(folder) if folder is not None else game.integration().user_state_dir()
-    emu, record = open_race(
-        rom, course, character, kart, backend, save, timeout_seconds,
-        screenshot=lambda used: folder / f"{name}.{used}.failed.png", open_emulator=open_emulator,
-    )
-    stem = f"{name}.{record['backend']}"
-    try:
-        state = emu.save_state()
-    finally:
-        emu.close()
-    import emurl
-
-    record.update(name=name, emurl_version=emurl.__version__,
-                  created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-    path, sidecar = folder / f"{stem}.state", folder / f"{stem}.json"
-    write_state(path, state)
-    atomic_write(sidecar, (json.dumps(record, indent=2) + "\n").encode())
-    return StartState(name, path, sidecar, record)
+    route = _route(rom, course, character, kart, save, timeout_seconds)
+    return make_state(game.integration(), name, backend=backend or "desmume", out_dir=folder, rom=str(rom),
+                      open_emulator=open_emulator, **route)
 
 
 __all__ = [
-    "CHARACTER_GRID", "StartState", "StartStateError", "config_problems", "default_name", "default_save",
-    "kart_position", "make_start_state", "menu_script", "open_race", "wait_for_race",
+    "CHARACTER_GRID", "RACE_START", "StartState", "StartStateError", "config_problems", "default_name",
+    "default_save", "kart_position", "make_start_state", "menu_script", "open_race", "race_start_step",
+    "race_variables", "start_script", "wait_for_race",
 ]

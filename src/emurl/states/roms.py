@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from emurl.emulators.nds import read_header
 from emurl.errors import EmurlError
 from emurl.fileio import atomic_write
 from emurl.games.integration import data_dir, integration_folders, load_integration_folder, rom_extensions
@@ -67,8 +68,6 @@ def _nds_game_code(path: Path) -> str | None:
     """The game code at offset 0x0C of a ``.nds`` header, or None."""
     if path.suffix.lower() != ".nds":
         return None
-    from emurl.emulators.nds import read_header
-
     header = read_header(path)
     return header.game_code if header else None
 
@@ -139,7 +138,7 @@ def ale_py_rom_dir() -> Path:
         EmurlError: ale-py is not installed or has no ROM folder.
     """
     try:
-        import ale_py
+        import ale_py  # lazy: ~0.1 s to import (its emulator), wanted only for its ROM folder
     except ImportError:
         raise EmurlError("ale-py is not installed: pip install ale-py") from None
     roms = Path(ale_py.__file__).parent / "roms"

@@ -3,7 +3,9 @@
 A savestate only loads on the emulator (backend and core version) and ROM that made it,
 so emurl makes start states the way a player reaches them: power on, press through the
 menus, stop at a chosen moment (e.g. race frame 1), save. The same script run on another
-backend gives that backend's state of the same moment.
+backend gives that backend's state of the same moment. Every game goes through this one
+mechanism: MiniKart's scripts are data (``start_states.json``), Mario Kart DS's are built
+in code (:func:`emurl.states.mkds.start_script`).
 
 An input script is a list of steps (JSON-friendly):
 
@@ -14,34 +16,63 @@ An input script is a list of steps (JSON-friendly):
   frame); ``(frames + gap) * repeat`` frames in all;
 - ``{"hold": ["A"], "frames": N}``: the same as press, for readability;
 - ``{"until": {"race_frame": 1}, "timeout": 600}``: run released frames until every
-  named variable equals its value (read through the integration's variables after each
-  frame); fails after ``timeout`` frames.
+  named variable meets its condition (read through the game's variables before each
+  frame, so zero frames if it already does); fails after ``timeout`` frames, or after
+  ``"timeout_seconds"`` of game time (× the emulator's ``frame_rate``) when that is given
+  instead. A condition is a value (the variable must equal it) or a scenario comparison
+  ``{"op": "greater-or-equal", "reference": 1}`` with the ops of
+  :data:`emurl.games.scenario.OPS` (``"nonzero"`` needs no reference). An optional
+  ``"hint"`` (text) is added to the timeout's error: what a miss most likely means.
 
-Games build scripts in code too (Mario Kart DS's
-:func:`emurl.states.mkds.menu_script`); :func:`script_frames` expands a script
-without ``until`` steps into the buttons held on each frame, as :func:`run_script` plays
-it (e.g. to write it as a movie).
+:func:`script_frames` expands a script without ``until`` steps into the buttons held on
+each frame, as :func:`run_script` plays it (e.g. to write it as a movie).
 
-Files: ``<name>.<backend>.state`` (gzip, as stable-retro's states) and beside it
-``<name>.<backend>.json``: backend, core, ROM SHA-1, the script and the frame count.
+Files (:func:`make_start_state`): ``<name>.<backend>.state`` (gzip, as stable-retro's
+states; :func:`emurl.fileio.state_file_name`) and beside it ``<name>.<backend>.json``:
+game, state, backend, core, ROM SHA-1, frames from power-on, the script, emurl's version
+and the time, plus what a game adds (Mario Kart DS: course, character, kart, save, ...).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from emurl import __version__
+from emurl.emulators import open_emulator as _open_emulator
 from emurl.errors import EmurlError, IntegrationError
-from emurl.fileio import atomic_write, write_state
+from emurl.fileio import atomic_write, state_file_name, write_state
+from emurl.games.integration import sha1_of_rom
+from emurl.games.scenario import OPS
 
 
 class StartStateError(EmurlError, RuntimeError):
     """A start state could not be made: an input script failed (a condition not met in time,
     a malformed step, an unknown button) or a game's own checks did (e.g. Mario Kart DS's:
     no race in time, the wrong race, no save)."""
+
+
+@dataclass(frozen=True)
+class StartState:
+    """A made start state.
+
+    Attributes:
+        name: the state's name (pass it as ``state=`` to ``emurl.make``).
+        path: the ``.state`` file (gzip).
+        sidecar: the JSON file beside it.
+        record: what the sidecar holds.
+    """
+
+    name: str
+    path: Path
+    sidecar: Path
+    record: dict
 
 
 _KINDS = ("wait", "press", "hold", "until")
@@ -67,6 +98,29 @@ def _check_buttons(names, buttons, i: int, where: str) -> None:
     for b in names:
         if b not in buttons:
             raise StartStateError(f"{where}[{i}]: unknown button {b!r} (buttons: {', '.join(buttons)})")
+
+
+def _tests(cond, variables, i: int, where: str) -> list[tuple[object, Callable[[int], bool]]]:
+    """An until step's conditions as ``(variable, test(value) -> bool)`` pairs."""
+    if not isinstance(cond, dict) or not cond:
+        raise StartStateError(f"{where}[{i}].until: expected {{variable: value}}, got {cond!r}")
+    missing = [k for k in cond if not variables or k not in variables]
+    if missing:
+        raise StartStateError(f"{where}[{i}].until: unknown variable(s) {missing}")
+    out = []
+    for name, want in cond.items():
+        if isinstance(want, dict):
+            op = OPS.get(want.get("op"))
+            reference = want.get("reference", 0)
+            if op is None or set(want) - {"op", "reference"} or not isinstance(reference, (int, float)):
+                raise StartStateError(
+                    f"{where}[{i}].until.{name}: expected a value or {{\"op\": one of {sorted(OPS)}, "
+                    f"\"reference\": number}}, got {want!r}"
+                )
+            out.append((variables[name], lambda v, op=op, r=reference: bool(op(v, r))))
+        else:
+            out.append((variables[name], lambda v, w=want: v == w))
+    return out
 
 
 def script_frames(script: list, buttons=None, where: str = "input script") -> list[tuple[str, ...]]:
@@ -98,6 +152,23 @@ def script_frames(script: list, buttons=None, where: str = "input script") -> li
     return frames
 
 
+def _run_until(emulator, step: dict, variables, i: int, where: str) -> int:
+    """Play an until step; returns the frames run. Raises StartStateError: timed out."""
+    tests = _tests(step["until"], variables, i, where)
+    if "timeout_seconds" in step:
+        timeout = int(float(step["timeout_seconds"]) * float(emulator.frame_rate))
+    else:
+        timeout = int(step.get("timeout", 600))
+    for n in range(timeout + 1):
+        if all(test(var.read(emulator)) for var, test in tests):
+            return n
+        if n < timeout:
+            emulator.step()
+    now = {var.name: var.read(emulator) for var, _ in tests}
+    hint = f": {step['hint']}" if step.get("hint") else ""
+    raise StartStateError(f"{where}[{i}]: {step['until']} not reached within {timeout} frames (now {now}){hint}")
+
+
 def run_script(emulator, script: list, variables: dict | None = None, where: str = "input script") -> int:
     """Run ``script`` (see the module doc) on ``emulator``; returns the frames run.
 
@@ -110,12 +181,12 @@ def run_script(emulator, script: list, variables: dict | None = None, where: str
 
     Raises:
         StartStateError: a malformed step, a button the emulator does not have (the
-            message names it and the emulator's buttons), or an ``until`` that timed out.
+            message names it and the emulator's buttons), or an ``until`` that timed out
+            (the message gives the values last read).
     """
     buttons = list(emulator.buttons)
     zero = np.zeros(len(buttons), np.uint8)
     frames = 0
-
     for i, step in enumerate(script):
         kind = _kind(step, i, where)
         if kind == "wait":
@@ -135,88 +206,157 @@ def run_script(emulator, script: list, variables: dict | None = None, where: str
                 emulator.step(gap)
                 frames += hold + gap
         else:
-            cond = step["until"]
-            timeout = int(step.get("timeout", 600))
-            if not isinstance(cond, dict) or not cond:
-                raise StartStateError(f"{where}[{i}].until: expected {{variable: value}}, got {cond!r}")
-            if variables is None or any(k not in variables for k in cond):
-                missing = [k for k in cond if not variables or k not in variables]
-                raise StartStateError(f"{where}[{i}].until: unknown variable(s) {missing}")
             emulator.set_buttons(zero)
-            for _ in range(timeout):
-                if all(variables[k].read(emulator) == v for k, v in cond.items()):
-                    break
-                emulator.step()
-                frames += 1
-            else:
-                now = {k: variables[k].read(emulator) for k in cond}
-                raise StartStateError(
-                    f"{where}[{i}]: {cond} not reached within {timeout} frames (now {now})"
-                )
+            frames += _run_until(emulator, step, variables, i, where)
     emulator.set_buttons(zero)
     return frames
+
+
+def write_screenshot(emulator, path: Path) -> Path | None:
+    """Write the emulator's screen as a PNG (None if that fails: diagnosis must not hide the error)."""
+    try:
+        import imageio.v3 as iio  # lazy: ~0.04 s to import, needed only when a script fails
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        iio.imwrite(path, emulator.screen())
+        return path
+    except Exception:
+        return None
+
+
+def open_and_run(
+    rom: str,
+    system: str,
+    script: list,
+    backend: str | None = None,
+    *,
+    variables: dict | None = None,
+    where: str = "input script",
+    prepare: Callable[[object], None] | None = None,
+    check: Callable[[object], list[str]] | None = None,
+    screenshot: Callable[[str], Path] | None = None,
+    open_emulator: Callable | None = None,
+):
+    """Open ``rom`` from power-on, run ``script`` and check where it got to.
+
+    Args:
+        rom: the ROM file.
+        system: stable-retro's system name (``"NintendoDs"``).
+        script: input script (see the module doc).
+        backend: emulator backend (None: the system's default).
+        variables: name → Variable for the script's ``until`` steps.
+        where: names the script in errors (`` (<backend> emulator)`` is added).
+        prepare: hook called with the open emulator before the script (e.g. Mario Kart
+            DS's: load the cartridge save); may raise StartStateError.
+        check: hook called with the emulator after the script; returns problems (empty:
+            all as asked), which fail as one StartStateError.
+        screenshot: ``screenshot(backend)`` → where a PNG of the screen goes when the
+            script or the check fails (None: no screenshot). The error then names it.
+        open_emulator: stand-in for :func:`emurl.emulators.open_emulator` (tests).
+
+    Returns:
+        ``(emulator, frames)``: the open emulator (the caller closes it) and the frames
+        run from power-on.
+
+    Raises:
+        StartStateError: a hook or the script failed. EmulatorError: the backend could
+            not open the ROM.
+    """
+    emu = (open_emulator or _open_emulator)(str(rom), system, backend)
+    try:
+        if prepare is not None:
+            prepare(emu)
+        try:
+            frames = run_script(emu, script, variables, where=f"{where} ({emu.backend} emulator)")
+            problems = check(emu) if check is not None else []
+            if problems:
+                raise StartStateError("; ".join(problems))
+        except StartStateError as exc:
+            shot = write_screenshot(emu, screenshot(emu.backend)) if screenshot is not None else None
+            if shot is not None:
+                raise StartStateError(f"{exc} (screenshot: {shot})") from None
+            raise
+        return emu, frames
+    except BaseException:
+        emu.close()
+        raise
+
+
+def base_record(game: str, emulator, rom: str, frames: int) -> dict:
+    """What every start state's sidecar records of where it came from: ``game``,
+    ``backend``, ``core`` (the core and its version; the backend's name when it gives
+    none), ``rom_sha1`` (:func:`emurl.games.integration.sha1_of_rom`) and
+    ``frames_from_power_on``."""
+    return {
+        "game": game,
+        "backend": emulator.backend,
+        "core": getattr(emulator, "core", None) or emulator.backend,
+        "rom_sha1": sha1_of_rom(str(rom)),
+        "frames_from_power_on": frames,
+    }
 
 
 def make_start_state(
     integration,
     name: str,
     script: list,
-    backend: str,
+    backend: str | None,
     out_dir: str | os.PathLike | None = None,
     screenshot_on_failure: bool = True,
-) -> Path:
+    *,
+    rom: str | None = None,
+    variables: dict | None = None,
+    prepare: Callable[[object], None] | None = None,
+    check: Callable[[object], list[str]] | None = None,
+    stamp: Callable[[object], dict] | None = None,
+    open_emulator: Callable | None = None,
+) -> StartState:
     """Power on the integration's ROM on ``backend``, run ``script``, save the state.
 
     Args:
         integration: an :class:`emurl.games.integration.Integration`.
         name: the state's name (the file is ``<name>.<backend>.state``).
         script: input script (see the module doc).
-        backend: emulator backend (``"desmume"``, ``"melonds"``, ``"retro"``).
+        backend: emulator backend (``"desmume"``, ``"melonds"``, ``"retro"``; None: the
+            system's default).
         out_dir: where to write (default: the user's state folder for this game,
             ``Integration.user_state_dir()``).
         screenshot_on_failure: on failure, write ``<name>.<backend>.failed.png`` there.
+        rom: the ROM file (default: ``integration.require_rom()``).
+        variables: name → Variable for ``until`` steps (default: the integration's).
+        prepare, check: hooks of :func:`open_and_run` (Mario Kart DS: load the save;
+            the race config and game code).
+        stamp: ``stamp(emulator)`` → more fields for the sidecar, read after the check.
+        open_emulator: stand-in for :func:`emurl.emulators.open_emulator` (tests).
 
     Returns:
-        The state file's path.
+        A :class:`StartState`: the ``.state`` file (gzip) and its JSON sidecar.
 
     Raises:
-        StartStateError: the script failed (the message says where; a screenshot is
-            written for diagnosis).
+        StartStateError: the script or a hook failed (the message says where; a
+            screenshot is written for diagnosis). RomNotFoundError: no ``rom`` and none
+            imported.
     """
-    from emurl.emulators import open_emulator
-    from emurl.games.integration import sha1_of_rom
-
-    rom = integration.require_rom()
+    rom = str(rom) if rom is not None else integration.require_rom()
     out = Path(out_dir) if out_dir else integration.user_state_dir()
-    emu = open_emulator(rom, integration.system, backend)
+    emu, frames = open_and_run(
+        rom, integration.system, script, backend,
+        variables=integration.variables if variables is None else variables,
+        where=f"{integration.name} {name} script", prepare=prepare, check=check,
+        screenshot=(lambda used: out / f"{name}.{used}.failed.png") if screenshot_on_failure else None,
+        open_emulator=open_emulator,
+    )
     try:
-        try:
-            frames = run_script(emu, script, integration.variables, where=f"{integration.name} {name} script")
-        except StartStateError:
-            if screenshot_on_failure:
-                import imageio.v3 as iio
-
-                out.mkdir(parents=True, exist_ok=True)
-                shot = out / f"{name}.{emu.backend}.failed.png"
-                iio.imwrite(shot, emu.screen())
-                raise StartStateError(f"{integration.name}: making state {name!r} failed; screenshot: {shot}") from None
-            raise
+        record = {"state": name, **base_record(integration.name, emu, rom, frames)}
+        record.update(stamp(emu) if stamp is not None else {})
         state = emu.save_state()
-        stamp = {
-            "game": integration.name,
-            "state": name,
-            "backend": emu.backend,
-            "core": getattr(emu, "core", emu.backend),
-            "rom_sha1": sha1_of_rom(rom),
-            "frames_from_power_on": frames,
-            "script": script,
-        }
-        path = out / f"{name}.{emu.backend}.state"
-        write_state(path, state)
-        atomic_write(path.with_suffix(".json"), (json.dumps(stamp, indent=1) + "\n").encode())
-        return path
     finally:
         emu.close()
+    record.update(script=script, emurl_version=__version__,
+                  created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    path = write_state(out / state_file_name(name, record["backend"]), state)
+    sidecar = atomic_write(path.with_suffix(".json"), (json.dumps(record, indent=1) + "\n").encode())
+    return StartState(name, path, sidecar, record)
 
 
 def load_scripts(integration) -> dict[str, list]:
@@ -236,3 +376,9 @@ def load_scripts(integration) -> dict[str, list]:
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
         raise IntegrationError(f"{path}: expected {{\"state name\": [steps...]}}")
     return raw
+
+
+__all__ = [
+    "StartState", "StartStateError", "base_record", "load_scripts", "make_start_state", "open_and_run", "run_script",
+    "script_frames", "write_screenshot",
+]

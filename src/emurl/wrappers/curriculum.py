@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-from emurl.fileio import write_state
+from emurl.fileio import state_file_name, write_state
 
 
 class StartStateCurriculum(gym.Wrapper):
@@ -95,8 +95,9 @@ def save_state_here(env: gym.Env, name: str, folder: str | os.PathLike | None = 
     Args:
         env: an emurl env (``env.unwrapped`` has ``get_state()``, ``integration`` and
             ``emulator``).
-        name: state name; the file is ``<name>.<backend>.state`` (gzip, as stable-retro's),
-            so that it loads only on the backend that made it.
+        name: state name; the file is ``<name>.<backend>.state`` (gzip, as stable-retro's;
+            :func:`emurl.fileio.state_file_name`), so that it loads only on the backend
+            that made it (``<name>.state`` for an emulator that names no backend).
         folder: where to write (default: the game's user state folder).
 
     Returns:
@@ -104,10 +105,8 @@ def save_state_here(env: gym.Env, name: str, folder: str | os.PathLike | None = 
     """
     base = env.unwrapped
     folder = Path(folder) if folder is not None else base.integration.user_state_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    backend = getattr(base.emulator, "backend", None)
-    path = folder / (f"{name}.{backend}.state" if backend else f"{name}.state")
-    return write_state(path, base.get_state())
+    backend = getattr(base.emulator, "backend", None) or None
+    return write_state(folder / state_file_name(name, backend), base.get_state())
 
 
 __all__ = ["StartStateCurriculum", "save_state_here"]
