@@ -32,3 +32,7 @@ class UnknownStateError(IntegrationError):
 
 class ConfigError(EmurlError, ValueError):
     """A training config file or override is malformed."""
+
+
+class MovieError(EmurlError, ValueError):
+    """A movie file is missing, malformed, or can't be converted (names file, field, expectation)."""

@@ -1,55 +1,23 @@
-"""``emurl play``, ``emurl dataset record|info`` and ``emurl bc``: the verbs of learning from people.
+"""``emurl dataset record|info`` and ``emurl bc``: learning from people's input movies.
 
 ``register(subparsers)`` adds them to the main parser (``emurl.cli.build_parser``).
 Handlers return an exit code; errors are :class:`~emurl.errors.EmurlError` subclasses
 (or FileNotFoundError / FileExistsError), which ``emurl.cli.main`` prints.
+``emurl.train.bc`` is imported inside ``bc``: it loads PyTorch and Stable-Baselines3
+(1.7 s measured with ``emurl.train.run``, which it uses), which no other verb should pay.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from emurl.cli.common import parse_set
 from emurl.errors import EmurlError
-
-
-def _state_arg(value: str | None) -> str | None:
-    if value is None:
-        return "default"
-    return None if value.lower() in ("none", "power-on", "poweron") else value
-
-
-def _play(args) -> int:
-    from emurl.play import format_keymap, play
-
-    if args.keys:
-        from emurl.emulators import resolve_backend
-        from emurl.games import load_integration
-
-        integ = load_integration(args.game, args.game_path)
-        buttons = _pad_buttons(integ.system)
-        backend = resolve_backend(integ.system, args.backend)
-        print(format_keymap(integ.system, buttons, touch=integ.system == "NintendoDs" and backend == "desmume"))
-        return 0
-    res = play(args.game, state=_state_arg(args.state), record=args.record, backend=args.backend, scale=args.scale,
-               fast=args.fast, game_path=args.game_path, slot=args.slot, max_frames=args.max_frames)
-    print(f"played {res.frames} frames" + (f"; movie: {res.movie_path}" if res.movie_path else ""))
-    return 0
-
-
-def _pad_buttons(system: str) -> list:
-    """The pad's buttons of ``system`` without opening an emulator (stable-retro's core description)."""
-    if system == "NintendoDs":
-        from emurl.emulators.ds import DS_BUTTONS
-
-        return list(DS_BUTTONS)
-    from emurl.emulators.retro import core_info
-
-    return list(core_info(system)["buttons"])
+from emurl.imitation.datasets import load_dataset, summary
+from emurl.imitation.record import record_dataset
 
 
 def _dataset_record(args) -> int:
-    from emurl.imitation.datasets import record_dataset, summary
-
     meta = record_dataset(
         args.movies, args.out, num_proc=args.num_proc, action_set=args.action_set, frame_skip=args.frame_skip,
         pipeline=args.pipeline, backend=args.backend, config=args.config, game_path=args.game_path,
@@ -61,8 +29,6 @@ def _dataset_record(args) -> int:
 
 
 def _dataset_info(args) -> int:
-    from emurl.imitation.datasets import load_dataset, summary
-
     ds = load_dataset(args.dataset)
     print(summary(ds.meta))
     for m in ds.meta["movies"]:
@@ -72,13 +38,11 @@ def _dataset_info(args) -> int:
 
 
 def _bc(args) -> int:
-    from emurl.train.bc import behaviour_clone
+    from emurl.train.bc import behaviour_clone  # lazy: PyTorch + Stable-Baselines3, 1.7 s (module docstring)
 
     if args.recurrent:
         raise EmurlError("--recurrent: not available: emurl train has no recurrent PPO to continue a "
                          "CnnLstmPolicy checkpoint with; clone the feed-forward policy")
-    from emurl.cli import parse_set
-
     overrides = parse_set(args.set)
     res = behaviour_clone(
         args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
@@ -93,21 +57,8 @@ def _bc(args) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``play``, ``dataset`` (``record``, ``info``) and ``bc`` to an argparse
-    sub-parser collection (``parser.add_subparsers()``'s result)."""
-    p = subparsers.add_parser("play", help="play a game in a window; record an input movie; save/load states")
-    p.add_argument("game", help="integration name, e.g. Airstriker-Genesis")
-    p.add_argument("--state", default=None, help="start state (default: the game's; 'none': power-on)")
-    p.add_argument("--record", metavar="FILE", help="write the inputs to this movie (.emv, .bk2 or .dsm)")
-    p.add_argument("--backend", default=None, help="emulator backend (retro; desmume or melonds for DS games)")
-    p.add_argument("--scale", type=int, default=2, help="window scale (integer, default 2)")
-    p.add_argument("--fast", action="store_true", help="don't throttle to the game's frame rate")
-    p.add_argument("--slot", default="quicksave", help="state name F5 saves and F7 loads (default quicksave)")
-    p.add_argument("--keys", action="store_true", help="print the key map and exit (F1 shows it while playing)")
-    p.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
-    p.add_argument("--game-path", help="extra integration folders")
-    p.set_defaults(func=_play)
-
+    """Add ``dataset`` (``record``, ``info``) and ``bc`` to an argparse sub-parser
+    collection (``parser.add_subparsers()``'s result)."""
     ds = subparsers.add_parser("dataset", help="datasets of (observation, action) steps from input movies")
     dsub = ds.add_subparsers(dest="dataset_verb", required=True)
     p = dsub.add_parser("record", help="replay movies through an env pipeline into a dataset folder")
@@ -144,3 +95,5 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_bc)
 
+
+__all__ = ["register"]

@@ -19,13 +19,17 @@ from __future__ import annotations
 import argparse
 
 from emurl.errors import EmurlError
+from emurl.games.integration import canonical_name
+from emurl.games.mkds.courses import COURSES
+from emurl.games.mkds.game import GAME
+from emurl.states.check import check_game
+from emurl.states.mkds import make_start_state
+from emurl.states.mkds_rom import import_rom
 
 BACKENDS = ("desmume", "melonds")
 
 
 def _start_state(args) -> int:
-    from emurl.states.mkds import make_start_state
-
     made = make_start_state(
         args.rom, args.course, character=args.character, kart=args.kart, backend=args.backend,
         save=args.save, name=args.name, timeout_seconds=args.timeout,
@@ -39,16 +43,12 @@ def _start_state(args) -> int:
 
 
 def _import_rom(args) -> int:
-    from emurl.states.mkds_rom import import_rom
-
     info = import_rom(args.path)
     print(f"imported {info.title} {info.game_code} ({info.region}) -> {info.path}")
     return 0
 
 
 def _courses(args) -> int:
-    from emurl.games.mkds.courses import COURSES
-
     print(f"{'order':>5}  {'abbr':<5} {'id':>3}  {'cup':<10} name")
     for c in COURSES:
         print(f"{c.order:>5}  {c.abbr:<5} {c.internal_id:>3}  {c.cup_name:<10} {c.name}")
@@ -56,8 +56,6 @@ def _courses(args) -> int:
 
 
 def _check(args) -> int:
-    from emurl.states.check import check_game
-
     report = check_game(
         args.rom, seconds=args.seconds, backend=args.backend, save=args.save, course=args.course,
         state=args.state, live=not args.no_live,
@@ -82,9 +80,6 @@ def games_check(args) -> int:
     Raises:
         EmurlError: another game.
     """
-    from emurl.games.integration import canonical_name
-    from emurl.games.mkds.game import GAME
-
     if canonical_name(args.game) != GAME:
         raise EmurlError(f"`emurl games check` knows {GAME} only, not {args.game!r}")
     return _check(args)

@@ -11,6 +11,12 @@ import os
 from pathlib import Path
 
 from emurl.errors import EmurlError
+from emurl.games import load_integration
+from emurl.games.integration import sha1_of_rom
+from emurl.movies import load_movie
+from emurl.movies.dsm import write_dsm
+from emurl.movies.mkds_ghosts import RACE_LOAD_FRAMES, read_ghosts
+from emurl.movies.replay import replay, write_video
 
 
 def _rom_for(movie, args) -> str:
@@ -21,16 +27,10 @@ def _rom_for(movie, args) -> str:
         return args.rom
     if not movie.game:
         raise EmurlError(f"{args.movie}: the movie names no game integration; give the ROM with --rom PATH")
-    from emurl.games import load_integration
-
     return load_integration(movie.game, args.game_path).require_rom()
 
 
 def _replay(args) -> int:
-    from emurl.games.integration import sha1_of_rom
-    from emurl.movies import load_movie
-    from emurl.movies.replay import replay, write_video
-
     movie = load_movie(args.movie)
     rom = _rom_for(movie, args)
     if movie.rom_sha1 and sha1_of_rom(rom) != movie.rom_sha1:
@@ -46,9 +46,6 @@ def _replay(args) -> int:
 
 
 def _mkds_ghosts(args) -> int:
-    from emurl.movies.dsm import write_dsm
-    from emurl.movies.mkds_ghosts import RACE_LOAD_FRAMES, read_ghosts
-
     slots = read_ghosts(args.save)
     sram = None
     out = Path(args.out) if args.out else None
@@ -119,3 +116,5 @@ def register(subparsers) -> None:
                    help="frames from the last menu press to race start in the .dsm (an unverified estimate by default)")
     g.set_defaults(func=_mkds_ghosts)
 
+
+__all__ = ["register"]

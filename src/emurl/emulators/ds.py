@@ -28,14 +28,21 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import shutil
 import tempfile
 from importlib import metadata
 
 import numpy as np
 
 from emurl.emulators.base import claim_process_slot, release_process_slot
+from emurl.emulators.nds import HEADER_SIZE, read_header
 from emurl.emulators.retro import RetroBackend
 from emurl.errors import EmulatorError
+
+try:
+    from emurl import _fastops
+except ImportError:  # pragma: no cover - depends on the build: screens then go through desmume's RGBX copy
+    _fastops = None
 
 SYSTEM = "NintendoDs"
 DS_BUTTONS = ("B", "Y", "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT", "A", "X", "L", "R")
@@ -126,8 +133,6 @@ def check_nds_header(path: str) -> None:
     Raises:
         EmulatorError: the file is too short or its header CRC is wrong.
     """
-    from emurl.emulators.nds import HEADER_SIZE, read_header
-
     header = read_header(path)
     if header is None:
         size = os.path.getsize(path)
@@ -182,7 +187,7 @@ def _desmume_instance():
         # SDL otherwise takes over SIGINT and SIGTERM (turning them into SDL_QUIT events
         # nobody reads): `kill` and Ctrl-C then no longer stopped `emurl train`.
         os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-        try:
+        try:  # lazy: the SDL variables above must be set before py-desmume loads DeSmuME
             from desmume.emulator import DeSmuME
         except ImportError as exc:
             raise EmulatorError(f"the desmume backend needs py-desmume (pip install py-desmume): {exc}") from None
@@ -248,15 +253,15 @@ class DesmumeBackend:
         self._skip = lib.desmume_skip_next_frame
         self._rgbx = ctypes.create_string_buffer(SCREEN_W * SCREEN_H * 2 * 4)
         self._draw = lib.desmume_draw_raw_as_rgbx
-        try:  # the display buffer itself, RGB555, expanded by our C kernel (5x faster)
-            from emurl import _fastops
-
-            lib.desmume_draw_raw.restype = ctypes.c_void_p
-            self._raw = lib.desmume_draw_raw
-            self._expand = _fastops.rgb555_to_rgb
-            self._raw_type = ctypes.c_uint16 * (2 * SCREEN_H * SCREEN_W)
-        except (ImportError, AttributeError):
-            self._raw = None
+        self._raw = None
+        if _fastops is not None:  # the display buffer itself, RGB555, expanded by our C kernel (5x faster)
+            try:
+                lib.desmume_draw_raw.restype = ctypes.c_void_p
+                self._raw = lib.desmume_draw_raw
+                self._expand = _fastops.rgb555_to_rgb
+                self._raw_type = ctypes.c_uint16 * (2 * SCREEN_H * SCREEN_W)
+            except AttributeError:  # a DeSmuME library or extension without these: the RGBX copy
+                self._raw = None
         self._tmp = tempfile.mkdtemp(prefix="emurl-desmume-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         self._state_file = os.path.join(self._tmp, "state.dst")
         self._loaded: bytes | None = None  # the state bytes whose file is in _state_file
@@ -457,8 +462,6 @@ class DesmumeBackend:
             self._keypad(0)
             self._lib.desmume_close()
         finally:
-            import shutil
-
             shutil.rmtree(self._tmp, ignore_errors=True)
             release_process_slot(self.backend, self)
 

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import os
 
-from emurl.errors import EmurlError
-
-
-class MovieError(EmurlError, ValueError):
-    """A movie file is missing, malformed, or can't be converted (names file, field, expectation)."""
-
-
-from emurl.movies.movie import FORMAT_VERSION, Movie  # noqa: E402  (MovieError first: submodules import it)
+from emurl.errors import MovieError
+from emurl.movies.bk2 import read_bk2, write_bk2
+from emurl.movies.dsm import read_dsm, write_dsm
+from emurl.movies.movie import FORMAT_VERSION, Movie
 
 EXTENSIONS = (".emv", ".bk2", ".dsm")
 
@@ -32,12 +28,8 @@ def load_movie(path: str | os.PathLike) -> Movie:
     if ext == ".emv":
         return Movie.load(path)
     if ext == ".bk2":
-        from emurl.movies.bk2 import read_bk2
-
         return read_bk2(path)
     if ext == ".dsm":
-        from emurl.movies.dsm import read_dsm
-
         return read_dsm(path)
     raise MovieError(f"{path}: unknown movie format {ext or '(no extension)'!r} (expected one of {', '.join(EXTENSIONS)})")
 
@@ -52,12 +44,8 @@ def save_movie(movie: Movie, path: str | os.PathLike) -> None:
     if ext == ".emv":
         movie.save(path)
     elif ext == ".bk2":
-        from emurl.movies.bk2 import write_bk2
-
         write_bk2(movie, path)
     elif ext == ".dsm":
-        from emurl.movies.dsm import write_dsm
-
         write_dsm(movie, path)
     else:
         raise MovieError(f"{path}: unknown movie format {ext or '(no extension)'!r} (expected one of {', '.join(EXTENSIONS)})")

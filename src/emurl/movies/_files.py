@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import zipfile
 
+from emurl.errors import MovieError
 from emurl.fileio import atomic_write as _atomic_write
-from emurl.movies import MovieError
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:

@@ -34,7 +34,9 @@ import zipfile
 
 import numpy as np
 
-from emurl.movies import MovieError
+from emurl.emulators.retro import core_info
+from emurl.errors import EmulatorError, MovieError
+from emurl.games.integration import canonical_name, retro_data_root
 from emurl.movies._files import atomic_write, open_zip, zip_member
 from emurl.movies.movie import Movie
 
@@ -63,9 +65,6 @@ _ANALOG = re.compile(r"[ \-+\d]{5},")
 def system_buttons(system: str) -> list[str]:
     """The button names of ``system`` in the bit order of stable-retro's core (``""`` for
     an unused bit), or ``[]`` for a system stable-retro has no core for."""
-    from emurl.emulators.retro import core_info
-    from emurl.errors import EmulatorError
-
     try:
         buttons = core_info(system)["buttons"]
     except EmulatorError:
@@ -129,8 +128,6 @@ def read_bk2(path: str | os.PathLike) -> Movie:
         MovieError: not a zip, ``Input Log.txt`` or ``Header.txt`` missing, no key line,
             a frame line whose columns don't match the key line, analog input.
     """
-    from emurl.games.integration import canonical_name
-
     with open_zip(path, "BizHawk/stable-retro movie (.bk2)") as z:
         header_raw = zip_member(z, path, "Header.txt")
         log_raw = zip_member(z, path, "Input Log.txt")
@@ -232,8 +229,6 @@ def _retro_game_name(game: str | None) -> str:
     if not game:
         return "?"
     try:
-        from emurl.games.integration import retro_data_root
-
         if (retro_data_root() / f"{game}-v0").is_dir():
             return f"{game}-v0"
     except Exception:  # stable-retro's data folder unavailable: keep the name

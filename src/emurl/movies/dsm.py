@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emurl.movies import MovieError
+from emurl.errors import MovieError
 from emurl.movies._files import atomic_write
 from emurl.movies.movie import Movie
 

@@ -53,7 +53,7 @@ from typing import Sequence
 
 import numpy as np
 
-from emurl.movies import MovieError
+from emurl.errors import MovieError
 from emurl.movies._files import atomic_write, open_zip, zip_member
 
 FORMAT = "emurl-movie"

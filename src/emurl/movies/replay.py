@@ -14,7 +14,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from emurl.movies import MovieError
+from emurl.emulators import BACKENDS, EmulatorWrapper, open_emulator
+from emurl.errors import MovieError
+from emurl.games import load_integration
 from emurl.movies.movie import Movie
 
 
@@ -31,8 +33,6 @@ def start_state_bytes(movie: Movie, backend: str | None = None, game_path=None) 
         return state
     if not movie.game:
         raise MovieError(f"start_state: the movie starts from state {state!r} but names no game to find it in")
-    from emurl.games import load_integration
-
     integ = load_integration(movie.game, game_path)
     data = integ.load_state_bytes(state, backend=backend)
     if data is None:
@@ -57,10 +57,11 @@ def _power_on(emulator, movie: Movie) -> None:
         power_on()
 
 
-class MovieInput:
+class MovieInput(EmulatorWrapper):
     """An emulator whose buttons come from a movie, frame by frame; everything else is the emulator's.
 
-    Installed as an env's ``emulator`` (``env.unwrapped.emulator = MovieInput(...)``):
+    Put between an env and its emulator with
+    ``env.unwrapped.wrap_emulator(lambda emu: MovieInput(emu, movie, start))``:
     ``load_state`` (the env's reset) loads the movie's start state instead of the env's
     and rewinds to frame 0; ``step`` runs frames with the movie's buttons (and touch) of
     each frame, none past its end; ``set_buttons`` and ``set_touch`` from the env are
@@ -81,7 +82,7 @@ class MovieInput:
     """
 
     def __init__(self, emulator, movie, start: bytes | None):
-        self._emu = emulator
+        super().__init__(emulator)
         self._movie = movie
         self._start = start
         players = 1 if getattr(emulator, "system", None) == "NintendoDs" else movie.players
@@ -98,9 +99,6 @@ class MovieInput:
         self._zero = np.zeros(len(emulator.buttons), np.uint8)
         self.frame = 0
 
-    def __getattr__(self, name):
-        return getattr(self._emu, name)
-
     def set_buttons(self, pressed, player: int = 0) -> None:
         """Ignored: the movie presses the buttons."""
 
@@ -111,7 +109,7 @@ class MovieInput:
         """Load the movie's start state (not ``state``) and rewind to frame 0. A movie from
         power-on: the emulator's power-on (with the movie's save), or ``state`` (an env's
         power-on snapshot) where the emulator has no ``power_on``."""
-        emu = self._emu
+        emu = self.inner
         if self._start is not None:
             emu.load_state(self._start)
         elif state is None or self._movie.sram is not None or getattr(emu, "power_on", None) is not None:
@@ -122,7 +120,8 @@ class MovieInput:
         self._last_touch = (0, 0, 0)
 
     def step(self, frames: int = 1) -> None:
-        emu, pads, touch = self._emu, self.pads, self._touch
+        """Run ``frames`` frames, each with the buttons (and touch) the movie holds on it."""
+        emu, pads, touch = self.inner, self.pads, self._touch
         for _ in range(frames):
             f = self.frame
             inside = f < len(pads)
@@ -135,7 +134,6 @@ class MovieInput:
                 self._last_touch = t
             emu.step(1)
             self.frame = f + 1
-
 
 
 def replay(
@@ -173,8 +171,6 @@ def replay(
     """
     owned = None
     if isinstance(emulator_or_rom, (str, os.PathLike)):
-        from emurl.emulators import BACKENDS, open_emulator
-
         chosen = backend or (movie.backend if movie.backend in BACKENDS else None)
         owned = open_emulator(str(emulator_or_rom), movie.system, chosen)
         emu = owned
@@ -212,7 +208,7 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
     Raises:
         MovieError: no frames, or frames of different sizes.
     """
-    import imageio.v2 as imageio
+    import imageio.v2 as imageio  # lazy: 33-36 ms (PIL), needed by video output only
 
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")

@@ -6,6 +6,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import ClipReward, FrameStackObservation, ResizeObservation
 
+from emurl.wrappers import fastops
+
 
 class CropObservation(gym.ObservationWrapper):
     """Keep a rectangle of an image observation (e.g. the DS top screen, or a HUD-free area).
@@ -19,8 +21,11 @@ class CropObservation(gym.ObservationWrapper):
 
     The result is a view into the observation (no copy); wrappers after it copy.
 
-    >>> CropObservation(env, (0, 0, 256, 192)).observation_space   # doctest: +SKIP
-    Box(0, 255, (192, 256, 3), uint8)
+    >>> import emurl
+    >>> env = emurl.make("Airstriker-Genesis")              # (224, 320, 3) screens
+    >>> CropObservation(env, (0, 0, 320, 192)).observation_space
+    Box(0, 255, (192, 320, 3), uint8)
+    >>> env.close()
     """
 
     def __init__(self, env: gym.Env, region: tuple[int, int, int, int]):
@@ -55,14 +60,17 @@ class GrayResizeObservation(gym.ObservationWrapper):
     downscale, cv2 does the same work (warning once when the extension is missing).
     Each observation is a new array (a frame stack may keep it).
 
-    >>> GrayResizeObservation(env, (84, 84)).observation_space   # doctest: +SKIP
+    >>> import emurl
+    >>> env = GrayResizeObservation(emurl.make("Airstriker-Genesis"), (84, 84))
+    >>> env.observation_space
     Box(0, 255, (84, 84), uint8)
+    >>> env.reset(seed=0)[0].shape
+    (84, 84)
+    >>> env.close()
     """
 
     def __init__(self, env: gym.Env, shape: tuple[int, int] = (84, 84)):
         super().__init__(env)
-        from emurl.wrappers import fastops
-
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or space.dtype != np.uint8:
             raise ValueError(f"GrayResizeObservation needs uint8 Box observations, got {space}")

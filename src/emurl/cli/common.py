@@ -1,0 +1,42 @@
+"""What several verb modules share: ``--set KEY=VALUE`` parsing and the training settings as flags."""
+
+from __future__ import annotations
+
+import argparse
+
+from emurl.errors import EmurlError
+from emurl.train.config import settings
+
+
+def parse_set(items) -> dict:
+    """``--set KEY=VALUE`` arguments as a dict of overrides (values stay strings: the
+    config parses them).
+
+    Raises:
+        EmurlError: an item without ``=``.
+    """
+    overrides = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise EmurlError(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key] = value
+    return overrides
+
+
+def add_config_flags(p: argparse.ArgumentParser) -> None:
+    """One ``--kebab-name`` flag per training setting (env and run; ``game`` and ``algo``
+    have their own), default None (unset), the setting's docstring as help."""
+    for s in settings():
+        if s.name in ("game", "algo"):
+            continue
+        p.add_argument("--" + s.name.replace("_", "-"), dest=s.name, default=None, metavar=s.name.upper(),
+                       help=f"{s.doc} [default {s.default}]")
+
+
+def config_overrides(args: argparse.Namespace) -> dict:
+    """The training settings given as flags (:func:`add_config_flags`, ``--game``, ``--algo``)
+    and ``--set``, as a dict of overrides."""
+    overrides = {s.name: getattr(args, s.name) for s in settings() if getattr(args, s.name, None) is not None}
+    overrides.update(parse_set(args.set))
+    return overrides

@@ -1,0 +1,70 @@
+"""``emurl train`` and ``emurl eval``: reinforcement learning runs and their evaluation.
+
+``emurl.train.run`` and ``emurl.train.evaluate`` are imported inside the verbs, not here:
+they load PyTorch and Stable-Baselines3, 1.2-1.7 s measured (``import emurl.train.run``
+after ``import emurl``), which every other verb (``emurl games list``, ...) would pay.
+"""
+
+from __future__ import annotations
+
+from emurl.cli.common import add_config_flags, config_overrides
+from emurl.train.config import build_config
+
+
+def _train(args) -> int:
+    from emurl.train.run import train  # lazy: PyTorch + Stable-Baselines3, 1.2-1.7 s (module docstring)
+
+    overrides = config_overrides(args)
+    if args.resume:
+        overrides.pop("game", None)
+        run_dir = train(resume=args.resume, overrides=overrides, progress_bar=not args.no_progress)
+    else:
+        cfg = build_config(args.game, args.config, overrides)
+        print(f"training {cfg.algo} on {cfg.game} for {cfg.total_steps} steps with {cfg.num_envs} envs")
+        run_dir = train(cfg, init_from=args.init_from, progress_bar=not args.no_progress)
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _eval(args) -> int:
+    from emurl.train.evaluate import evaluate  # lazy: PyTorch + Stable-Baselines3, 1.2-1.7 s (module docstring)
+
+    det = True if args.deterministic else (False if args.stochastic else None)
+    res = evaluate(
+        args.target, episodes=args.episodes, video=args.video, deterministic=det, backend=args.backend,
+        progress=lambda ep, r, n: print(f"episode {ep + 1}: return {r:g}, length {n}"),
+    )
+    print(
+        f"return {res['mean_return']:.2f} ± {res['std_return']:.2f}, "
+        f"length {res['mean_length']:.1f} ± {res['std_length']:.1f} over {res['episodes']} episodes"
+        + (f", success {sum(res['successes'])}/{res['episodes']}" if "successes" in res else "")
+    )
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``train`` and ``eval`` to an argparse sub-parser collection (``parser.add_subparsers()``'s result)."""
+    p = subparsers.add_parser("train", help="train PPO or DQN; makes runs/<game>__<algo>__<seed>__<time>/")
+    p.add_argument("--game", default=None, help="integration name (default Airstriker-Genesis)")
+    p.add_argument("--algo", default=None, choices=["ppo", "dqn"])
+    p.add_argument("--config", help="YAML file of settings")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    p.add_argument("--init-from", metavar="CHECKPOINT", help="start from a checkpoint's policy weights")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_flags(p)
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("eval", help="evaluate a run folder or checkpoint; writes eval.json")
+    p.add_argument("target", help="run folder or checkpoint .zip")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--video", action="store_true", help="write videos/eval_final.mp4 of the first episode")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--deterministic", action="store_true", help="most likely action")
+    g.add_argument("--stochastic", action="store_true", help="sample actions")
+    p.add_argument("--backend", help="emulator backend to evaluate on (default: the run's), "
+                   "e.g. melonds for a policy trained on desmume")
+    p.set_defaults(func=_eval)
+
+
+__all__ = ["register"]
