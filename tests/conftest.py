@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated emurl data folder, the Atari ROMs ale-py bundles, envs that close.
+"""Shared fixtures: an isolated emurl data folder, the Atari ROMs ale-py bundles, envs that close,
+and envs on the in-memory fake emulator of ``fakes.py`` (no ROM).
 
 stable-retro runs one emulator per process, so every env a test opens is closed by its
 fixture (``make_env``), and a test that needs a second emulator closes the first.
@@ -13,8 +14,11 @@ from pathlib import Path
 import pytest
 
 import emurl
+from emurl.envs import EmulatorEnv
 from emurl.games import load_integration
 from emurl.states import roms as emurl_roms
+from fakes import GAME as FAKE_GAME
+from fakes import FakeEmulator, write_integration
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -83,3 +87,22 @@ def user_game(tmp_path):
         return root
 
     return factory
+
+
+@pytest.fixture
+def fake_env(tmp_path):
+    """Factory ``fake_env(scenario=, data=, metadata=, files=, emulator=, **env_kwargs)`` →
+    ``(env, emulator)``: an :class:`EmulatorEnv` of the fake game (``fakes.py``) on a
+    :class:`fakes.FakeEmulator`, its integration written in ``tmp_path``; closes every env."""
+    made = []
+
+    def factory(scenario=None, data=None, metadata=None, files=None, emulator=None, **kwargs):
+        root = write_integration(tmp_path / f"games{len(made)}", scenario=scenario, data=data, metadata=metadata, files=files)
+        emu = FakeEmulator() if emulator is None else emulator
+        env = EmulatorEnv(FAKE_GAME, game_path=str(root), emulator=emu, **kwargs)
+        made.append(env)
+        return env, emu
+
+    yield factory
+    for env in reversed(made):
+        env.close()

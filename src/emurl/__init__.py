@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 
+from emurl.envs.registration import register_all
 from emurl.errors import (
     ConfigError,
     EmulatorError,
@@ -27,13 +28,12 @@ from emurl.errors import (
     UnknownStateError,
 )
 
-__version__ = "0.1.0"
+from emurl.version import __version__  # re-exported: emurl.__version__
 
 _LAZY = {
     "EmulatorEnv": "emurl.envs",
     "EnvSpec": "emurl.envs.spec",
     "make": "emurl.envs",
-    "register_all": "emurl.envs",
 }
 """Attribute -> the module that defines it, imported on first access."""
 
@@ -52,12 +52,10 @@ def __dir__() -> list[str]:
 
 
 # Registration at import: `gymnasium.make("emurl/X-v0")` after `import emurl` needs the ids
-# in Gymnasium's registry, and Gymnasium looks them up in a plain dict (no lazy hook).
-# Measured (python -X importtime, this machine): `import emurl` without this line 2.4 ms;
-# with it ~190-210 ms, of which gymnasium + numpy ~105 ms, emurl.envs ~60 ms, the folder
-# scan of 1008 integrations ~10-18 ms and gymnasium.register's per-id check of the whole
-# registry ~43 ms.
-__getattr__("register_all")()
+# in Gymnasium's registry, and Gymnasium looks them up in a plain dict (no lazy hook). It
+# costs gymnasium's own import (+ numpy) and a scan of the integration folders' names; the
+# env, its wrappers and the emulators load only when an env is made.
+register_all()
 
 
 __all__ = [

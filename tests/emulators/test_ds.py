@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 
 import emurl
-from emurl.emulators import open_emulator
+from emurl.emulators import EmulatorWrapper, open_emulator
 from emurl.errors import EmulatorError, UnknownStateError
 from emurl.games import load_integration
 from emurl.states.scripts import StartStateError, load_scripts, run_script
 
 GAME = "MiniKart-NintendoDs"
 BACKENDS = ["desmume", "melonds"]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # tests/emulators/ → the repository
 
 
 @pytest.fixture(scope="module")
@@ -286,9 +286,22 @@ def test_states_are_per_backend(integ, tmp_path):
 def test_touch_action_on_desmume():
     env = emurl.make(GAME, touch=True, max_episode_steps=20)
     try:
-        assert isinstance(env.action_space, gym.spaces.Dict)
+        u = env.unwrapped
+        touch = gym.spaces.Box(np.array([0, 0, 0], np.int16), np.array([255, 191, 1], np.int16), dtype=np.int16)
+        assert env.action_space == gym.spaces.Dict(buttons=u.button_space, touch=touch)
         env.reset(seed=0)
+        touches = []
+
+        class Spy(EmulatorWrapper):
+            def set_touch(self, x, y, pressed):
+                touches.append((x, y, pressed))
+                self.inner.set_touch(x, y, pressed)
+
+        u.wrap_emulator(Spy)
         obs, r, term, trunc, info = env.step({"buttons": 1, "touch": np.array([100, 50, 1], np.int16)})
+        env.step({"buttons": 0, "touch": np.array([0, 0, 0], np.int16)})
+        u.unwrap_emulator()
+        assert touches == [(100, 50, True), (0, 0, False)]  # the point reaches the emulator, released after
         assert obs.shape == (192, 256, 3)
         from gymnasium.utils.env_checker import check_env
 
@@ -388,7 +401,7 @@ def test_spread_start_states_and_the_training_draw(integ):
     assert set(parts) <= set(load_scripts(integ)) and set(parts) <= set(integ.states("desmume")) & set(integ.states("melonds"))
     cfg = apply(TrainConfig(), {"game": GAME, "state": "Track0", "start_states": "Track0, Track0_part3,Track0_part6",
                                 "noop_max": 0, "num_envs": 1}, "test")
-    assert cfg.start_states == ["Track0", "Track0_part3", "Track0_part6"]
+    assert cfg.env.start_states == ["Track0", "Track0_part3", "Track0_part6"]
     preflight(cfg)
     env = make_env(cfg)
     try:

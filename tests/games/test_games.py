@@ -1,14 +1,10 @@
 """Game integrations: every stable-retro integration loads, scenario semantics, error
-messages, ROM import and the search path's precedence."""
+messages and the search path's precedence (ROM import: tests/states/test_roms.py)."""
 
 from __future__ import annotations
 
-import os
-import hashlib
 import json
 import re
-import zipfile
-from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -17,7 +13,6 @@ import stable_retro
 import emurl
 from emurl.errors import (
     EmulatorError,
-    EmurlError,
     IntegrationError,
     RomNotFoundError,
     UnknownGameError,
@@ -25,7 +20,6 @@ from emurl.errors import (
 )
 from emurl.games import integration_folders, list_games, load_integration
 from emurl.games.integration import rom_extensions
-from emurl.states.roms import ale_py_rom_dir, import_roms
 from emurl.games.scenario import OPS, ScenarioState, load_scenario
 
 GENESIS = "Airstriker-Genesis"
@@ -81,6 +75,18 @@ def test_names_and_registration():
         assert env.unwrapped.game == GENESIS
         obs, _ = env.reset(seed=0)
         assert obs.shape == (224, 320, 3)
+        gym_space, gym_skip = env.observation_space, env.unwrapped.frame_skip
+    finally:
+        env.close()
+    # one road: the registered id and emurl.make build the same env (the settings V0 pins)
+    env = emurl.make(GENESIS)
+    try:
+        assert (env.observation_space, env.unwrapped.frame_skip) == (gym_space, gym_skip) == (gym_space, 4)
+    finally:
+        env.close()
+    env = gym.make(f"emurl/{GENESIS}-v0", pipeline="atari")
+    try:
+        assert env.observation_space.shape == (4, 84, 84)
     finally:
         env.close()
 
@@ -372,51 +378,6 @@ def test_emulator_held_by_stable_retro_itself(make_env):
     make_env(GENESIS).reset(seed=0)  # the failed attempt released emurl's slot
 
 
-# -- ROM import --------------------------------------------------------------------------------
-
-
-def _sha1(path) -> str:
-    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
-
-
-def test_import_ale_py_roms(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    monkeypatch.setenv("EMURL_DATA_DIR", str(data))
-    result = import_roms([ale_py_rom_dir()])
-    assert len(result.imported) >= 30
-    assert {BREAKOUT, "Pong-Atari2600", "Seaquest-Atari2600"} <= set(result.imported)
-    for game, dest in result.imported.items():
-        integ = load_integration(game)
-        assert Path(dest) == data / "roms" / game / "rom.a26"
-        assert _sha1(dest) in integ.rom_shas
-        assert integ.rom_path() == dest
-    # ale-py bundles ROMs stable-retro has no integration for
-    assert any(f.endswith("space_invaders.bin") for f in result.unmatched)
-    assert not any(f.endswith("pong.bin") for f in result.unmatched)
-
-
-def test_import_reports_non_roms_and_reads_zips(tmp_path, monkeypatch):
-    monkeypatch.setenv("EMURL_DATA_DIR", str(tmp_path / "data"))
-    junk = tmp_path / "notes.txt"
-    junk.write_text("not a ROM")
-    result = import_roms([junk])
-    assert result.imported == {} and result.unmatched == [str(junk)]
-
-    pong = ale_py_rom_dir() / "pong.bin"
-    archive = tmp_path / "pong.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.write(pong, "Pong (1977).a26")
-    result = import_roms([archive])
-    assert list(result.imported) == ["Pong-Atari2600"]
-    assert Path(result.imported["Pong-Atari2600"]).read_bytes() == pong.read_bytes()
-
-
-def test_import_nonexistent_path(tmp_path):
-    missing = tmp_path / "no-such-folder"
-    with pytest.raises(EmurlError, match=re.escape(str(missing)) + ": no such file or folder"):
-        import_roms([missing])
-
-
 # -- user integrations --------------------------------------------------------------------------
 
 
@@ -444,20 +405,3 @@ def test_game_path_from_environment(user_game, monkeypatch):
 def test_missing_game_path_is_an_error(tmp_path):
     with pytest.raises(IntegrationError, match=re.escape(str(tmp_path / "nope")) + ": game path does not exist"):
         load_integration(GENESIS, game_path=str(tmp_path / "nope"))
-
-
-def test_roms_import_matches_ds_roms_by_game_code(tmp_path):
-    from emurl.states.roms import import_roms
-
-    rom = tmp_path / "my mkds.nds"
-    header = bytearray(0x200)
-    header[0:12] = b"MARIOKARTDS\0"
-    header[0x0C:0x10] = b"AMCP"
-    rom.write_bytes(bytes(header))
-    other = tmp_path / "homebrew.nds"
-    other.write_bytes(bytes(0x200))
-    res = import_roms([str(tmp_path)])
-    assert list(res.imported) == ["MarioKartDS-NintendoDs"]
-    assert res.unmatched == [str(other)]
-    assert load_integration("MarioKartDS-NintendoDs").rom_path() == res.imported["MarioKartDS-NintendoDs"]
-    os.unlink(res.imported["MarioKartDS-NintendoDs"])

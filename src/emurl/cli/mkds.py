@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 
+from emurl.emulators import DS_BACKENDS
 from emurl.errors import EmurlError
 from emurl.games.integration import canonical_name
 from emurl.games.mkds.courses import COURSES
@@ -26,7 +27,6 @@ from emurl.states.check import check_game
 from emurl.states.mkds import make_start_state
 from emurl.states.mkds_rom import import_rom
 
-BACKENDS = ("desmume", "melonds")
 
 
 def _start_state(args) -> int:
@@ -67,7 +67,7 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``emurl games check`` / ``emurl mkds check`` (all optional)."""
     p.add_argument("--rom", help="the .nds file (default: the imported ROM)")
     p.add_argument("--seconds", type=float, default=5.0, help="game seconds of driving judged after the countdown [default 5]")
-    p.add_argument("--backend", choices=BACKENDS, default="desmume", help="emulator [default desmume]")
+    p.add_argument("--backend", choices=DS_BACKENDS, default="desmume", help="emulator [default desmume]")
     p.add_argument("--save", help="all-unlocked save for the menus (default: 100percent.sav, see README)")
     p.add_argument("--course", default="f8c", help="course abbreviation or name for the menus [default f8c]")
     p.add_argument("--state", help="start from this start state instead of driving the menus")
@@ -95,7 +95,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--course", required=True, help="course abbreviation or name, e.g. yf (see `emurl mkds courses`)")
     p.add_argument("--character", type=int, default=0, help="character id 0-11 [default 0]")
     p.add_argument("--kart", type=int, default=0, help="kart id 0-35 [default 0]")
-    p.add_argument("--backend", choices=BACKENDS, default="desmume", help="emulator [default desmume]")
+    p.add_argument("--backend", choices=DS_BACKENDS, default="desmume", help="emulator [default desmume]")
     p.add_argument("--save", help="save with every course unlocked (default: 100percent.sav, see README)")
     p.add_argument("--name", help="state name [default: the course abbreviation, e.g. yf]")
     p.add_argument("--timeout", type=float, default=60.0, help="game seconds allowed for the race to start [default 60]")

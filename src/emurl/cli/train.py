@@ -8,7 +8,7 @@ after ``import emurl``), which every other verb (``emurl games list``, ...) woul
 from __future__ import annotations
 
 from emurl.cli.common import add_config_flags, config_overrides
-from emurl.train.config import build_config
+from emurl.train.config import ALGOS, build_config
 
 
 def _train(args) -> int:
@@ -46,7 +46,7 @@ def register(subparsers) -> None:
     """Add ``train`` and ``eval`` to an argparse sub-parser collection (``parser.add_subparsers()``'s result)."""
     p = subparsers.add_parser("train", help="train PPO or DQN; makes runs/<game>__<algo>__<seed>__<time>/")
     p.add_argument("--game", default=None, help="integration name (default Airstriker-Genesis)")
-    p.add_argument("--algo", default=None, choices=["ppo", "dqn"])
+    p.add_argument("--algo", default=None, choices=ALGOS)
     p.add_argument("--config", help="YAML file of settings")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
     p.add_argument("--init-from", metavar="CHECKPOINT", help="start from a checkpoint's policy weights")

@@ -8,6 +8,9 @@ from emurl.emulators.retro import RetroBackend, system_of_rom
 from emurl.errors import EmulatorError
 from emurl.fileio import BACKENDS
 
+DS_BACKENDS = ("desmume", "melonds")
+"""The backends that run Nintendo DS games (of :data:`BACKENDS`)."""
+
 DEFAULT_BACKEND = {"NintendoDs": "desmume"}
 """The backend a system gets when none is named (others: stable-retro's core)."""
 
@@ -34,7 +37,7 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
     if system is None and backend != "desmume":
         system = system_of_rom(rom_path)
     backend = resolve_backend(system, backend)
-    if backend in ("desmume", "melonds") and system not in (None, "NintendoDs"):
+    if backend in DS_BACKENDS and system not in (None, "NintendoDs"):
         raise EmulatorError(f"{rom_path}: the {backend} backend runs Nintendo DS games, not {system}")
     if backend == "desmume":
         return DesmumeBackend(rom_path)
@@ -45,4 +48,4 @@ def open_emulator(rom_path: str, system: str | None = None, backend: str | None 
     raise EmulatorError(f"unknown emulator backend {backend!r} (backends: {', '.join(BACKENDS)})")
 
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "resolve_backend", "Emulator", "EmulatorError", "EmulatorWrapper", "open_emulator"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "DS_BACKENDS", "resolve_backend", "Emulator", "EmulatorError", "EmulatorWrapper", "open_emulator"]

@@ -1,29 +1,38 @@
 """Gymnasium environments: :class:`EmulatorEnv`, declared by an :class:`EnvSpec` and built by
-:func:`make`; registered as ``emurl/<Game>-v0`` (the settings :data:`~emurl.envs.spec.V0`)."""
+:func:`make` / :func:`build_env`; registered as ``emurl/<Game>-v0`` (the settings
+:data:`~emurl.envs.spec.V0`) by :func:`register_all`.
+
+The names below load on first use (PEP 562): ``import emurl`` imports
+:mod:`emurl.envs.registration` and must not pay for the env and its emulators.
+"""
 
 from __future__ import annotations
 
-import gymnasium as gym
+import importlib
 
-from emurl.envs.emulator_env import EmulatorEnv
-from emurl.envs.spec import OBS_TYPES, V0, EnvSpec, build_env, check_spec, make
-from emurl.games.integration import integration_folders
-
-_registered = False
-
-
-def register_all() -> None:
-    """Register ``emurl/<Game>-v0`` for every integration found (reads folder names only),
-    each built by :func:`make` with the pinned settings :data:`~emurl.envs.spec.V0`, so
-    ``gymnasium.make("emurl/X-v0")`` and ``emurl.make("X")`` give the same env."""
-    global _registered
-    if _registered:
-        return
-    for name in integration_folders():
-        env_id = f"emurl/{name}-v0"
-        if env_id not in gym.registry:
-            gym.register(env_id, entry_point="emurl.envs.spec:make", kwargs={"game": name, **V0})
-    _registered = True
+_LAZY = {
+    "EmulatorEnv": "emurl.envs.emulator_env",
+    "OBS_TYPES": "emurl.envs.emulator_env",
+    "EnvSpec": "emurl.envs.spec",
+    "V0": "emurl.envs.spec",
+    "build_env": "emurl.envs.spec",
+    "check_spec": "emurl.envs.spec",
+    "make": "emurl.envs.spec",
+    "register_all": "emurl.envs.registration",
+}
 
 
-__all__ = ["OBS_TYPES", "V0", "EmulatorEnv", "EnvSpec", "build_env", "check_spec", "make", "register_all"]
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'emurl.envs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = list(_LAZY)

@@ -15,6 +15,7 @@ from emurl.games.scenario import ScenarioState
 from emurl.games.variables import VariableReader
 
 OBS_TYPES = ("rgb", "ram", "variables")  # the one list: emurl.envs.spec re-exports it
+SCREENS = ("top", "bottom", "both")  # Nintendo DS: which screens an rgb observation shows
 
 
 class EmulatorEnv(gym.Env):
@@ -67,9 +68,10 @@ class EmulatorEnv(gym.Env):
         UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError,
         EmulatorError: see their docs; each message says what to do.
 
-    >>> env = EmulatorEnv("Airstriker-Genesis")            # doctest: +SKIP
-    >>> env.observation_space, env.action_space           # doctest: +SKIP
+    >>> env = EmulatorEnv("Airstriker-Genesis")
+    >>> env.observation_space, env.action_space
     (Box(0, 255, (224, 320, 3), uint8), Discrete(126))
+    >>> env.close()
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 60}
@@ -91,33 +93,38 @@ class EmulatorEnv(gym.Env):
         touch: bool = False,
         emulator: Emulator | None = None,
     ):
-        if obs_type not in OBS_TYPES:
-            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
-        if not isinstance(frame_skip, int) or frame_skip < 1:
-            raise ValueError(f"frame_skip must be an int >= 1, got {frame_skip!r}")
-        self.integration: Integration = load_integration(game, game_path)
-        integ = self.integration
-        self.game = integ.name
-        self.scenario = integ.scenario(scenario)
-        self.obs_type = obs_type
-        self.frame_skip = frame_skip
-        self.max_pool = bool(max_pool) and frame_skip > 1 and obs_type == "rgb"
-        self.noop_max = int(noop_max)
-        self.render_mode = render_mode
-        ds = integ.system == "NintendoDs"
-        if not ds and (screens is not None or touch):
-            raise ValueError(f"screens= and touch= are for Nintendo DS games; {integ.name} is a {integ.system} game")
-        if screens not in (None, "top", "bottom", "both"):
-            raise ValueError(f"screens must be 'top', 'bottom' or 'both', got {screens!r}")
-        self.screens = (screens or integ.metadata.get("screens") or "top") if ds else None
-        self.state_name = integ.default_state if state == "default" else state
+        try:  # an emulator handed in is the env's to close, also when the settings are wrong
+            if obs_type not in OBS_TYPES:
+                raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+            if render_mode not in (None, "rgb_array"):
+                raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
+            if not isinstance(frame_skip, int) or frame_skip < 1:
+                raise ValueError(f"frame_skip must be an int >= 1, got {frame_skip!r}")
+            self.integration: Integration = load_integration(game, game_path)
+            integ = self.integration
+            self.game = integ.name
+            self.scenario = integ.scenario(scenario)
+            self.obs_type = obs_type
+            self.frame_skip = frame_skip
+            self.max_pool = bool(max_pool) and frame_skip > 1 and obs_type == "rgb"
+            self.noop_max = int(noop_max)
+            self.render_mode = render_mode
+            ds = integ.system == "NintendoDs"
+            if not ds and (screens is not None or touch):
+                raise ValueError(f"screens= and touch= are for Nintendo DS games; {integ.name} is a {integ.system} game")
+            if screens is not None and screens not in SCREENS:
+                raise ValueError(f"screens must be one of {SCREENS}, got {screens!r}")
+            self.screens = (screens or integ.metadata.get("screens") or "top") if ds else None
+            self.state_name = integ.default_state if state == "default" else state
+            if emulator is not None and emulator.system != integ.system:
+                raise ValueError(f"emulator= runs {emulator.system!r} games; {integ.name} is a {integ.system} game")
+        except BaseException:
+            if emulator is not None:
+                emulator.close()
+            raise
 
         if emulator is None:
             emulator = open_emulator(integ.require_rom(), integ.system, backend)
-        elif emulator.system != integ.system:
-            raise ValueError(f"emulator= runs {emulator.system!r} games; {integ.name} is a {integ.system} game")
         self.emulator = emulator
         try:
             if touch and not getattr(self.emulator, "supports_touch", False):

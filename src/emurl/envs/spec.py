@@ -26,6 +26,7 @@ import gymnasium as gym
 
 from emurl.emulators import BACKENDS, Emulator, resolve_backend
 from emurl.envs.emulator_env import OBS_TYPES, EmulatorEnv
+from emurl.envs.emulator_env import SCREENS as _DS_SCREENS
 from emurl.errors import ConfigError
 from emurl.games.integration import canonical_name, load_integration
 from emurl.wrappers import atari_pipeline
@@ -35,7 +36,7 @@ from emurl.wrappers.life_loss import LifeLossTermination
 PIPELINES = (None, "atari", "auto")
 """None: observations as the env gives them; ``"atari"``: :func:`~emurl.wrappers.atari_pipeline`;
 ``"auto"``: ``"atari"`` for ``obs_type="rgb"``, None otherwise (what training uses)."""
-SCREENS = (None, "top", "bottom", "both")
+SCREENS = (None, *_DS_SCREENS)
 
 
 @dataclass
@@ -134,6 +135,12 @@ V0 = {
 A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
 
 
+def make_v0(game: str, **settings) -> gym.Env:
+    """The entry point of ``emurl/<Game>-v0``: :func:`make` with :data:`V0` under ``settings``
+    (those of ``gymnasium.make(id, **settings)``)."""
+    return make(game, **{**V0, **settings})
+
+
 def _check_choice(name: str, value, allowed: tuple) -> None:
     if value not in allowed:
         shown = ", ".join("none" if a is None else a for a in allowed)
@@ -201,6 +208,7 @@ def make(game: str | EnvSpec, pipeline_kwargs: dict | None = None, emulator: Emu
     Raises:
         ConfigError: an unknown setting or a value out of range; and what :func:`build_env` raises.
 
+    >>> import emurl
     >>> env = emurl.make("Airstriker-Genesis", pipeline="atari")
     >>> env.observation_space
     Box(0, 255, (4, 84, 84), uint8)

@@ -61,7 +61,6 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import gymnasium as gym
 import numpy as np
 
 from emurl.errors import EmurlError
@@ -336,11 +335,12 @@ class RaceFeatures:
     def names(self) -> list[str]:
         return ["speed", "checkpoint_angle", "checkpoint_distance"] + [f"ray_{i}" for i in range(self.n_rays)]
 
-    def space(self) -> gym.spaces.Box:
-        """``Box`` of the vector: speed and distance unbounded, angle in [-π, π], rays in [0, max_range]."""
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high), float32 (K,) each: speed and distance unbounded, angle in [-π, π],
+        rays in [0, max_range] (a ``Box(low, high)`` of the vector)."""
         low = np.array([-np.inf, -np.pi, 0.0] + [0.0] * self.n_rays, np.float32)
         high = np.array([np.inf, np.pi, np.inf] + [self.max_range] * self.n_rays, np.float32)
-        return gym.spaces.Box(low, high, dtype=np.float32)
+        return low, high
 
     def invalidate(self) -> None:
         """Forget the cached course geometry and checkpoints."""
@@ -425,39 +425,8 @@ def features(emulator) -> np.ndarray:
     return _default(emulator)
 
 
-class RaceFeaturesObservation(gym.ObservationWrapper):
-    """Add :class:`RaceFeatures` to the observation of a Mario Kart DS env.
-
-    Args:
-        env: an env whose ``unwrapped.emulator`` runs Mario Kart DS (``emurl.make``'s).
-        features: the :class:`RaceFeatures` to compute (default: its defaults).
-        keep_observation: True: ``Dict(observation=<the env's>, features=Box(K,))``
-            (Stable-Baselines3's ``MultiInputPolicy`` takes it); False: the features alone.
-
-    >>> env = RaceFeaturesObservation(emurl.make("MarioKartDS-NintendoDs", state="yf"), keep_observation=False)  # doctest: +SKIP
-    >>> env.observation_space.shape                                              # doctest: +SKIP
-    (19,)
-    """
-
-    def __init__(self, env: gym.Env, features: RaceFeatures | None = None, keep_observation: bool = True):
-        super().__init__(env)
-        self.features = features or RaceFeatures()
-        self.keep_observation = bool(keep_observation)
-        box = self.features.space()
-        if self.keep_observation:
-            self.observation_space = gym.spaces.Dict({"observation": env.observation_space, "features": box})
-        else:
-            self.observation_space = box
-
-    def observation(self, observation):
-        vec = self.features(self.env.unwrapped.emulator)
-        if self.keep_observation:
-            return {"observation": observation, "features": vec}
-        return vec
-
-
 __all__ = [
     "CPOI_DTYPE", "PRISM_DTYPE", "WALL_TYPES", "KclGeometry", "MemoryLayoutError", "RaceFeatures",
-    "RaceFeaturesObservation", "cast_rays", "checkpoint_angle_distance", "features", "prism_triangles",
+    "cast_rays", "checkpoint_angle_distance", "features", "prism_triangles",
     "ray_directions", "read_block", "read_checkpoints", "read_kcl",
 ]
