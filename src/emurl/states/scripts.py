@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from emurl import __version__
+from emurl.version import __version__
 from emurl.emulators import open_emulator as _open_emulator
 from emurl.errors import EmurlError, IntegrationError
 from emurl.fileio import atomic_write, state_file_name, write_state
