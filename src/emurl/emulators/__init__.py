@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from emurl.emulators.base import Emulator, EmulatorWrapper
-from emurl.emulators.ds import DesmumeBackend, MelonDSBackend
+from emurl.emulators.desmume import DesmumeBackend
+from emurl.emulators.melonds import MelonDSBackend
 from emurl.emulators.retro import RetroBackend, system_of_rom
 from emurl.errors import EmulatorError
 from emurl.fileio import BACKENDS
