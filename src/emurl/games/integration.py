@@ -22,7 +22,6 @@ from __future__ import annotations
 import difflib
 import functools
 import hashlib
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from emurl.errors import IntegrationError, RomNotFoundError, UnknownGameError, UnknownStateError
 from emurl.fileio import STATE_SUFFIX, parse_state_file_name, read_state
+from emurl.games.jsonfile import read_json_object
 from emurl.games.scenario import Scenario, load_scenario
 from emurl.games.variables import Variable
 
@@ -168,9 +168,9 @@ class Integration:
             if p.name in ("data.json", "metadata.json"):
                 continue
             try:
-                raw = json.loads(p.read_text())
-            except (OSError, json.JSONDecodeError):
-                continue
+                raw = read_json_object(p)
+            except IntegrationError:
+                continue  # not a scenario file
             if isinstance(raw, dict) and ({"reward", "rewards", "done"} & raw.keys()):
                 out.append(p.stem)
         return out
@@ -291,18 +291,6 @@ class Integration:
         return f"found: {path}" if path else "missing (emurl roms import PATH)"
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise IntegrationError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except OSError as exc:
-        raise IntegrationError(f"{path}: cannot read: {exc.strerror}") from None
-    if not isinstance(raw, dict):
-        raise IntegrationError(f"{path}: expected a JSON object at the top level, got {type(raw).__name__}")
-    return raw
-
-
 def load_integration_folder(folder: Path, name: str | None = None, source: str = "user") -> Integration:
     """Load and check one integration folder.
 
@@ -312,7 +300,7 @@ def load_integration_folder(folder: Path, name: str | None = None, source: str =
     folder = Path(folder)
     name = name or canonical_name(folder.name)
     data_file = folder / "data.json"
-    raw = _read_json(data_file)
+    raw = read_json_object(data_file)
     if "info" not in raw:
         raise IntegrationError(f"{data_file}: missing key \"info\" (expected {{\"info\": {{name: {{\"address\": ..., \"type\": ...}}}}}})")
     if not isinstance(raw["info"], dict):
@@ -325,7 +313,7 @@ def load_integration_folder(folder: Path, name: str | None = None, source: str =
     ):
         raise IntegrationError(f"{data_file}: action_sets: expected name → list of button combos, e.g. {{\"steer\": [[], [\"A\"], [\"A\", \"LEFT\"]]}}")
     meta_file = folder / "metadata.json"
-    metadata = _read_json(meta_file) if meta_file.is_file() else {}
+    metadata = read_json_object(meta_file) if meta_file.is_file() else {}
     sha_file = folder / "rom.sha"
     shas = [s.strip().lower() for s in sha_file.read_text().split()] if sha_file.is_file() else []
     system = name.rsplit("-", 1)[-1]

@@ -27,12 +27,12 @@ variables to the step info; ``"action_set": NAME`` picks a named action set of t
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from emurl.errors import IntegrationError
+from emurl.games.jsonfile import read_json_object
 
 OPS: dict[str, Callable[[int, int], int]] = {
     "equal": lambda v, r: int(v == r),
@@ -250,15 +250,7 @@ def load_scenario(path: str, known_variables: set[str] | None = None) -> Scenari
         IntegrationError: unreadable JSON or a malformed key (the message names the file,
             the key and what was expected).
     """
-    try:
-        with open(path) as f:
-            raw = json.load(f)
-    except json.JSONDecodeError as exc:
-        raise IntegrationError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except OSError as exc:
-        raise IntegrationError(f"{path}: cannot read: {exc.strerror}") from None
-    if not isinstance(raw, dict):
-        raise IntegrationError(f"{path}: expected a JSON object at the top level, got {type(raw).__name__}")
+    raw = read_json_object(path)
 
     lua = bool(raw.get("scripts"))
     rewards: list[list[RewardTerm]] = []

@@ -44,12 +44,13 @@ from typing import Callable
 
 import numpy as np
 
-from emurl.version import __version__
 from emurl.emulators import open_emulator as _open_emulator
 from emurl.errors import EmurlError, IntegrationError
 from emurl.fileio import atomic_write, state_file_name, write_state
 from emurl.games.integration import sha1_of_rom
+from emurl.games.jsonfile import read_json_object
 from emurl.games.scenario import OPS
+from emurl.version import __version__
 
 
 class StartStateError(EmurlError, RuntimeError):
@@ -369,11 +370,8 @@ def load_scripts(integration) -> dict[str, list]:
     path = integration.folder / "start_states.json"
     if not path.is_file():
         return {}
-    try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise IntegrationError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+    raw = read_json_object(path)
+    if not all(isinstance(v, list) for v in raw.values()):
         raise IntegrationError(f"{path}: expected {{\"state name\": [steps...]}}")
     return raw
 

@@ -10,10 +10,10 @@ needs them (game code, KCL and checkpoint pointers, ...). Both use the same form
 from __future__ import annotations
 
 import functools
-import json
 
 from emurl.errors import IntegrationError
 from emurl.games.integration import Integration, load_integration
+from emurl.games.jsonfile import read_json_object
 from emurl.games.variables import Variable
 
 GAME = "MarioKartDS-NintendoDs"
@@ -40,8 +40,7 @@ def on_demand_variables() -> dict[str, Variable]:
         IntegrationError: the section is missing or malformed (names the file and key).
     """
     path = integration().folder / "data.json"
-    raw = json.loads(path.read_text())
-    section = raw.get("on_demand")
+    section = read_json_object(path).get("on_demand")
     if not isinstance(section, dict):
         raise IntegrationError(f"{path}: missing object \"on_demand\" (variables emurl.games.mkds reads on demand)")
     return {k: Variable.from_json(k, v, f"{path} (on_demand)") for k, v in section.items()}
