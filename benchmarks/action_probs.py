@@ -18,6 +18,11 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+import torch
+
+from emurl.train.evaluate import load_run_config
+from emurl.train.model import latest_checkpoint, load_model
+from emurl.train.run import make_env
 
 
 def main() -> int:
@@ -30,16 +35,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
 
-    import torch
-
-    from emurl.train.config import TrainConfig, apply, load_yaml
-    from emurl.train.run import latest_checkpoint, load_model, make_env
-
     run = Path(a.run)
-    cfg = apply(TrainConfig(), load_yaml(run / "config.yaml"), str(run / "config.yaml"))
-    cfg.noop_max = 0
-    if a.state:
-        cfg.state = a.state
+    cfg = load_run_config(run)
+    cfg.env = cfg.env.replace(noop_max=0, **({"state": a.state} if a.state else {}))
     ckpt = latest_checkpoint(run)
     if ckpt is None:
         raise SystemExit(f"{run}: no checkpoints/latest.zip")

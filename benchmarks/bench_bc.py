@@ -44,8 +44,17 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import torch
 
+import emurl
 from emurl.fileio import atomic_write
+from emurl.games import load_integration
+from emurl.imitation import record_dataset, rollout_movie
+from emurl.train.bc import _spaces_env, behaviour_clone
+from emurl.train.config import build_config
+from emurl.train.evaluate import evaluate, run_episodes
+from emurl.train.model import build_model
+from emurl.train.run import make_env, train
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "Breakout-Atari2600"
@@ -77,9 +86,6 @@ class ScriptedBreakout:
 
 
 def make_demos(out: Path, games: int, max_steps: int, seed: int) -> dict:
-    import emurl
-    from emurl.imitation.datasets import rollout_movie
-
     out.mkdir(parents=True, exist_ok=True)
     env = emurl.make(GAME, obs_type="ram", frame_skip=4)
     returns, steps = [], []
@@ -96,7 +102,7 @@ def make_demos(out: Path, games: int, max_steps: int, seed: int) -> dict:
     return {"games": games, "returns": returns, "mean_return": float(np.mean(returns)), "steps": steps,
             "seconds": round(time.time() - t, 1),
             "source": "scripted RAM-reading Breakout player (5% random actions, 0-30 no-op steps at start), "
-                      "recorded as .emv movies by emurl.imitation.datasets.rollout_movie"}
+                      "recorded as .emv movies by emurl.imitation.rollout_movie"}
 
 
 def evaluations(run_dir: Path) -> list[dict]:
@@ -114,8 +120,6 @@ def first_reaching(curve: list[tuple[int, float]], target: float) -> int | None:
 
 
 def run_ppo(name: str, cfg, init_from: str | None, start_return: float) -> dict:
-    from emurl.train.run import train
-
     t = time.time()
     run_dir = train(cfg, init_from=init_from, progress_bar=False)
     seconds = time.time() - t
@@ -217,14 +221,6 @@ def main() -> int:
         args.games, args.demo_steps, args.epochs, args.ppo_steps = 2, 300, 1, 1024
         args.num_envs, args.eval_every, args.eval_episodes = 2, 512, 1
 
-    from emurl.train.bc import behaviour_clone
-    from emurl.imitation.datasets import record_dataset
-    from emurl.games import load_integration
-    from emurl.train.config import build_config
-    from emurl.train.run import evaluate
-
-    import torch
-
     load_integration(GAME).require_rom()  # RomNotFoundError says: emurl roms import --from ale-py
     work = Path(args.out) if args.out else Path(tempfile.gettempdir()) / f"emurl-bench-bc-{int(time.time())}"
     if work.exists():
@@ -263,7 +259,8 @@ def main() -> int:
     bc_cfg = build_config(GAME, str(bc.run_dir / "config.yaml"), overrides)
     result["ppo_config"] = {k: getattr(scratch_cfg, k) for k in (
         "num_envs", "n_steps", "batch_size", "n_epochs", "learning_rate", "clip_range", "ent_coef",
-        "terminal_on_life_loss", "eval_episodes", "eval_max_steps", "precision")}
+        "eval_episodes", "eval_max_steps", "precision")}
+    result["ppo_config"]["terminal_on_life_loss"] = scratch_cfg.env.terminal_on_life_loss
     print("== PPO from behaviour cloning", flush=True)
     from_bc = run_ppo("from BC", bc_cfg, str(bc.checkpoint), ev["mean_return"])
     print("== PPO from scratch", flush=True)
@@ -311,9 +308,6 @@ def portable(obj, work: Path):
 
 def _fresh_return(cfg, episodes: int) -> float:
     """Mean evaluation return of the untrained PPO policy that a scratch run starts from."""
-    from emurl.train.bc import _spaces_env
-    from emurl.train.run import build_model, make_env, run_episodes
-
     env = make_env(cfg, evaluation=True)
     try:
         with warnings.catch_warnings():  # SB3: batch_size > n_steps × 1 env; this model never learns

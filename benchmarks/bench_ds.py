@@ -32,13 +32,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
+
+import emurl
+from emurl.bench import compile_trace, trace_emulator_calls
+from emurl.emulators import open_emulator
+from emurl.games import load_integration
+from emurl.vector.process import mp_context
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "MiniKart-NintendoDs"
@@ -53,8 +60,6 @@ def _ram_digest(emu) -> str:
 def _play(env, steps: int) -> tuple[int, float]:
     """``steps`` agent steps of seeded random actions from ``reset(seed=0)``, resetting at
     every episode end. Returns (resets after an episode end, total reward)."""
-    import numpy as np
-
     rng = np.random.default_rng(0)
     n_actions = int(env.action_space.n)
     env.reset(seed=0)
@@ -75,9 +80,6 @@ def _env(backend: str, steps: int) -> dict:
     ``resets``, ``trace`` and ``states`` (see :func:`emurl.bench.trace_emulator_calls`), ``shown`` (the
     screen a one-screen backend outputs, or None) and ``ram`` (digest at the end).
     """
-    import emurl
-    from emurl.bench import trace_emulator_calls
-
     env = emurl.make(GAME, backend=backend, pipeline="atari", max_pool=False, max_episode_steps=1500)
     try:
         emu = env.unwrapped.emulator
@@ -109,10 +111,6 @@ def _raw(backend: str, trace: list, states: dict, shown: str | None) -> dict:
     ``frames`` (frames it ran: the sum of its ``step`` calls), ``calls``, ``ram`` (digest
     at the end).
     """
-    from emurl.bench import compile_trace
-    from emurl.emulators import open_emulator
-    from emurl.games import load_integration
-
     integ = load_integration(GAME)
     emu = open_emulator(integ.require_rom(), integ.system, backend)
     try:
@@ -132,8 +130,7 @@ def _raw(backend: str, trace: list, states: dict, shown: str | None) -> dict:
 
 
 def _in_child(fn, *args):
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1, maxtasksperchild=1) as pool:
+    with mp_context().Pool(1, maxtasksperchild=1) as pool:
         return pool.apply(fn, args)
 
 

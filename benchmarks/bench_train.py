@@ -27,7 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+import stable_retro
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.atari_wrappers import AtariWrapper
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import SubprocVecEnv, VecFrameStack
+
+from emurl.games import load_integration
+from emurl.train.config import TrainConfig, train_env_defaults
+from emurl.train.model import build_model
+from emurl.train.run import make_vec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,10 +49,6 @@ class PeerEnvFactory:
         self.game, self.custom_dir = game, custom_dir
 
     def __call__(self):
-        import stable_retro
-        from stable_baselines3.common.atari_wrappers import AtariWrapper
-        from stable_baselines3.common.monitor import Monitor
-
         stable_retro.data.Integrations.add_custom_path(self.custom_dir)
         env = stable_retro.RetroEnv(
             self.game + "-v0",
@@ -59,8 +65,6 @@ class PeerEnvFactory:
 def peer_integration_dir(game: str) -> str:
     """A temporary stable-retro custom integration folder holding the game and our imported ROM
     (RetroEnv only looks for ROMs beside its integration)."""
-    from emurl.games import load_integration
-
     integ = load_integration(game)
     rom = integ.require_rom()
     root = tempfile.mkdtemp(prefix="emurl-peer-")
@@ -83,9 +87,6 @@ def time_learn(model, steps: int) -> float:
 
 
 def bench_peer(game: str, num_envs: int, steps: int, seed: int) -> float:
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.vec_env import SubprocVecEnv, VecFrameStack
-
     custom = peer_integration_dir(game)
     try:
         venv = VecFrameStack(SubprocVecEnv([PeerEnvFactory(game, custom) for _ in range(num_envs)], start_method="forkserver"), 4)
@@ -99,11 +100,8 @@ def bench_peer(game: str, num_envs: int, steps: int, seed: int) -> float:
 
 
 def bench_emurl(game: str, num_envs: int, steps: int, seed: int, precision: str) -> float:
-    from emurl.train.config import TrainConfig
-    from emurl.train.run import build_model, make_vec
-
-    cfg = TrainConfig(game=game, num_envs=num_envs, seed=seed, precision=precision, lr_schedule="constant",
-                      max_episode_steps=None, terminal_on_life_loss=False, **PPO_ARGS)
+    env = train_env_defaults().replace(game=game, max_episode_steps=None, terminal_on_life_loss=False)
+    cfg = TrainConfig(env=env, num_envs=num_envs, seed=seed, precision=precision, lr_schedule="constant", **PPO_ARGS)
     venv = make_vec(cfg)
     try:
         model = build_model(cfg, venv, None)
@@ -113,8 +111,6 @@ def bench_emurl(game: str, num_envs: int, steps: int, seed: int, precision: str)
 
 
 def main(argv=None):
-    import torch
-
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--game", default="Breakout-Atari2600")
     p.add_argument("--num-envs", type=int, default=8)

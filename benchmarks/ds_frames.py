@@ -12,17 +12,18 @@ melonDS top screen for comparison. Files: docs/ds_<name>.png.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
+
+import emurl
+from emurl.vector.process import mp_context
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _frames(game: str, backend: str, steps: int) -> dict:
-    import emurl
-
     env = emurl.make(game, backend=backend, pipeline="atari", max_pool=False)
     try:
         env.reset(seed=0)
@@ -39,10 +40,7 @@ def main() -> None:
     ap.add_argument("--game", default="MiniKart-NintendoDs")
     ap.add_argument("--steps", type=int, default=40)
     args = ap.parse_args()
-    import imageio.v3 as iio
-
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1, maxtasksperchild=1) as pool:  # one emulator per process
+    with mp_context().Pool(1, maxtasksperchild=1) as pool:  # one emulator per process
         d = pool.apply(_frames, (args.game, "desmume", args.steps))
         m = pool.apply(_frames, (args.game, "melonds", args.steps))
     DOCS.mkdir(exist_ok=True)

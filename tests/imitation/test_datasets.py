@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import emurl
-from emurl.imitation.datasets import (
+from emurl.envs import EnvSpec
+from emurl.envs.settings import env_settings
+from emurl.games import load_integration
+from emurl.imitation import (
     DatasetError,
-    env_config,
     load_dataset,
     make_movie_env,
     movie_steps,
@@ -23,7 +27,6 @@ from emurl.imitation.datasets import (
     rollout_movie,
     step_action,
 )
-from emurl.games import load_integration
 from emurl.movies import Movie, MovieError
 from emurl.movies.replay import replay
 from emurl.wrappers import GrayResizeObservation
@@ -108,6 +111,13 @@ def test_dataset_from_movies_with_two_processes_loads_back(movies, tmp_path):
     assert sum(meta["counts"]["action_histogram"]) == n
     assert json.loads((out / "meta.json").read_text())["game"] == GAME
 
+    # meta["config"] is the EnvSpec the steps were recorded through: the preset's
+    # observations and actions, the movies' backend, no no-ops, raw rewards
+    spec = EnvSpec(**ds.meta["config"])
+    assert spec == EnvSpec(**meta["config"])
+    assert (spec.game, spec.action_set, spec.backend, spec.pipeline) == (GAME, "minimal", "retro", "atari")
+    assert (spec.frame_skip, spec.noop_max, spec.clip_reward, spec.max_episode_steps) == (4, 0, False, None)
+
 
 def _gray(screen):
     class Screens(gym.Env):
@@ -130,8 +140,8 @@ def test_dataset_sees_the_frames_replay_sees(movies, tmp_path):
         assert np.array_equal(ds.obs[k][-1], _gray(np.maximum(screens[4 * k - 1], screens[4 * k]))), k
 
     # without the pipeline or max-pooling: each observation *is* replay's screen
-    cfg = env_config(GAME, overrides={"max_pool": False})
-    env = make_movie_env(movie, cfg, pipeline="none")
+    spec = env_settings(GAME, overrides={"max_pool": False})
+    env = make_movie_env(movie, spec, pipeline="none")
     try:
         steps = list(movie_steps(env, movie))
     finally:
@@ -206,3 +216,11 @@ def test_cli_dataset_record_and_info(movies, tmp_path, capsys):
     args = parser.parse_args(["dataset", "info", str(out)])
     assert args.func(args) == 0
     assert "m1.emv" in capsys.readouterr().out
+
+
+def test_imitation_does_not_import_training():
+    """imitation sits above train in the layer order: recording a dataset needs no learner."""
+    code = ("import sys, emurl.imitation; "
+            "print(sorted(m for m in sys.modules if m.startswith('emurl.train') or m == 'torch'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -12,8 +12,15 @@ import numpy as np
 import pytest
 
 import emurl
-from emurl.train.bc import action_probabilities, behaviour_clone, discounted_returns, split_steps
-from emurl.imitation.datasets import DatasetError, load_dataset, record_dataset, rollout_movie
+from emurl.imitation import DatasetError, load_dataset, record_dataset, rollout_movie
+from emurl.train.bc import (
+    DATASET_ENV_FIELDS,
+    action_probabilities,
+    behaviour_clone,
+    discounted_returns,
+    split_steps,
+    train_config_for,
+)
 
 GAME = "Breakout-Atari2600"
 NOOP, FIRE, LEFT, RIGHT = 0, 1, 6, 12
@@ -107,7 +114,7 @@ def test_checkpoint_has_the_architecture_of_the_run_it_starts(dataset, cloned):
     weights as they are (same keys and shapes, whatever the config's precision)."""
     from emurl.train.bc import _spaces_env
     from emurl.train.config import TrainConfig, apply, load_yaml
-    from emurl.train.run import build_model, load_model
+    from emurl.train.model import build_model, load_model
 
     import gymnasium as gym
 
@@ -119,6 +126,21 @@ def test_checkpoint_has_the_architecture_of_the_run_it_starts(dataset, cloned):
     model.policy.load_state_dict(src.policy.state_dict())  # strict: every key, every shape
     sample = load_dataset(dataset).obs[::5]
     np.testing.assert_array_equal(action_probabilities(model, sample), action_probabilities(src, sample))
+
+
+def test_train_config_takes_the_datasets_observations_and_actions(dataset):
+    """From meta["config"] (an EnvSpec's to_dict) a cloned run takes what makes its
+    observations and actions, not the recording's episode settings (no no-ops, raw
+    rewards); a dataset of the older format, whose config holds only those settings as
+    flat keys, gives the same config."""
+    ds = load_dataset(dataset)
+    assert ds.meta["config"]["noop_max"] == 0 and ds.meta["config"]["clip_reward"] is False
+    cfg = train_config_for(ds, overrides=FAST)
+    assert (cfg.game, cfg.env.action_set, cfg.env.backend, cfg.env.frame_stack) == (GAME, "minimal", "retro", 4)
+    assert cfg.env.noop_max == 30 and cfg.env.clip_reward is True  # training's, as a run of the preset has them
+    old = load_dataset(dataset)
+    old.meta = dict(old.meta, config={k: v for k, v in ds.meta["config"].items() if k in DATASET_ENV_FIELDS})
+    assert train_config_for(old, overrides=FAST) == cfg
 
 
 def test_splits_returns_and_bad_datasets(dataset, tmp_path):

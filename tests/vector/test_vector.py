@@ -14,6 +14,8 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import VecEnv
 
 import emurl
+from emurl.envs import EnvSpec
+from emurl.errors import ConfigError
 from emurl.vector import SharedMemoryVecEnv, make_vec_env
 
 GAME = "Airstriker-Genesis"
@@ -175,3 +177,40 @@ def test_close_twice_frees_shared_memory():
 def test_non_box_space_is_rejected():
     with pytest.raises(ValueError, match="Box"):
         SharedMemoryVecEnv([lambda: gym.make("Blackjack-v1")])  # Tuple observation space
+
+
+def test_make_vec_env_from_a_spec_and_bad_settings():
+    spec = EnvSpec(GAME, obs_type="ram", frame_skip=2)
+    venv = make_vec_env(spec, num_envs=1, max_episode_steps=3)
+    try:
+        assert venv.observation_space.shape == (65536,) and venv.get_attr("frame_skip") == [2]
+        venv.reset()
+        for _ in range(3):
+            *_, dones, _ = venv.step(np.array([0]))
+        assert dones.all()  # max_episode_steps=3 changed the spec
+    finally:
+        venv.close()
+    before = set(mp.active_children())
+    with pytest.raises(ConfigError, match="frame_skp.*did you mean frame_skip"):
+        make_vec_env(GAME, num_envs=2, frame_skp=4)  # checked before any worker starts
+    assert set(mp.active_children()) <= before
+
+
+class _ProcessProbe(gym.Wrapper):
+    def process_settings(self):
+        import cv2
+
+        return {"omp": os.environ.get("OMP_NUM_THREADS"), "sdl": os.environ.get("SDL_VIDEODRIVER"),
+                "cv2_threads": cv2.getNumThreads(), "sigint_ignored": signal.getsignal(signal.SIGINT) == signal.SIG_IGN}
+
+
+def test_workers_are_set_up_by_the_shared_helper():
+    """emurl.vector.process.setup_worker_process ran in the worker: one thread, SDL's dummy
+    driver, Ctrl-C left to the parent."""
+    venv = SharedMemoryVecEnv([lambda: _ProcessProbe(emurl.make(GAME, **KW))])
+    try:
+        (got,) = venv.env_method("process_settings")
+    finally:
+        venv.close()
+    assert got == {"omp": "1", "sdl": os.environ.get("SDL_VIDEODRIVER", "dummy"), "cv2_threads": 1,
+                   "sigint_ignored": True}

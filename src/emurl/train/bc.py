@@ -1,6 +1,6 @@
 """Behaviour cloning: fit ``emurl train``'s PPO policy to a dataset's actions, save a checkpoint PPO continues.
 
-The policy is the one ``emurl train`` builds (:func:`emurl.train.run.build_model`: SB3's
+The policy is the one ``emurl train`` builds (:func:`emurl.train.model.build_model`: SB3's
 PPO ``CnnPolicy``, Nature CNN trunk, bfloat16 where the CPU has it), built for the
 dataset's observation space (uint8 (4, 84, 84)) and action set (``Discrete(len(combos))``).
 It is trained by a plain torch loop: cross-entropy of the policy's action logits (as
@@ -34,10 +34,23 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
+import torch
+from stable_baselines3 import PPO
+from tqdm import tqdm
 
 from emurl.fileio import atomic_write
-from emurl.imitation.datasets import Dataset, DatasetError, load_dataset
+from emurl.imitation import Dataset, DatasetError, load_dataset
+from emurl.train.config import TrainConfig, apply, build_config, write_yaml_atomic
+from emurl.train.model import build_model, save_checkpoint
+
+DATASET_ENV_FIELDS = ("game", "scenario", "obs_type", "action_set", "frame_skip", "max_pool", "backend", "screens",
+                      "screen_size", "frame_stack", "crop")
+"""The env settings of a dataset's ``meta["config"]`` that a cloned policy's run takes: those
+that make its observations and actions (the rest, e.g. the recording's no-op-free resets
+and raw rewards, are the recording's, not training's). Datasets written before
+``meta["config"]`` held a whole EnvSpec hold exactly these, as flat keys."""
 
 
 @dataclass
@@ -53,7 +66,7 @@ class BCResult:
         history: one dict per epoch: ``epoch``, ``loss`` (cross-entropy, nats),
             ``train_accuracy`` (during the epoch), ``val_accuracy``, ``val_loss``, ``seconds``.
         train_steps, val_steps: dataset steps in each split.
-        config: the TrainConfig written to ``config.yaml``.
+        config: the :class:`~emurl.train.config.TrainConfig` written to ``config.yaml``.
     """
 
     checkpoint: Path
@@ -63,12 +76,11 @@ class BCResult:
     history: list[dict] = field(default_factory=list)
     train_steps: int = 0
     val_steps: int = 0
-    config: object = None
+    config: TrainConfig | None = None
 
 
 def _spaces_env(observation_space, action_space):
     """A gymnasium env that only carries spaces: what SB3 needs to build a policy for them."""
-    import gymnasium as gym
 
     class SpacesEnv(gym.Env):
         def __init__(self):
@@ -129,28 +141,28 @@ def discounted_returns(ds: Dataset, gamma: float, clip: bool) -> np.ndarray:
     return out
 
 
-def train_config_for(ds: Dataset, config=None, overrides: dict | None = None):
+def train_config_for(ds: Dataset, config=None, overrides: dict | None = None) -> TrainConfig:
     """The TrainConfig of the dataset's env: the game's preset ← ``config`` (YAML path) ←
-    the dataset's env settings ← ``overrides``.
+    the dataset's env settings (:data:`DATASET_ENV_FIELDS` of ``meta["config"]``, and its
+    common start state) ← ``overrides``.
 
     Raises:
         DatasetError: the dataset's observations are not the pixel pipeline's that the
             CnnPolicy of ``emurl train`` takes.
+        ConfigError: a bad setting (names the file).
     """
-    from emurl.train.config import apply, build_config
-
     meta = ds.meta
     if meta.get("pipeline") != "atari":
         raise DatasetError(f"{ds.path}: recorded with pipeline {meta.get('pipeline')!r}; behaviour cloning trains "
                            "emurl train's CnnPolicy, which sees the 'atari' pipeline's observations")
-    env = {k: v for k, v in meta["config"].items()}
+    env = {k: v for k, v in meta["config"].items() if k in DATASET_ENV_FIELDS}
     if meta.get("state"):
         env["state"] = meta["state"]
     cfg = build_config(meta["game"], config, {})
     cfg = apply(cfg, {k: v for k, v in env.items() if v is not None or k in ("crop", "scenario", "backend", "screens")},
                 f"{ds.path}/meta.json")
     cfg = apply(cfg, {**(overrides or {}), "algo": "ppo", "obs_type": "rgb"}, "behaviour cloning settings")
-    want = (cfg.frame_stack, cfg.screen_size, cfg.screen_size)
+    want = (cfg.env.frame_stack, cfg.env.screen_size, cfg.env.screen_size)
     if tuple(ds.obs.shape[1:]) != want:
         raise DatasetError(f"{ds.path}: observations {tuple(ds.obs.shape[1:])}, but the config's pipeline gives {want}")
     return cfg
@@ -175,7 +187,8 @@ def behaviour_clone(
     """Train ``emurl train``'s PPO policy on a dataset's actions by cross-entropy; save a checkpoint.
 
     Args:
-        dataset: a dataset folder (see :mod:`emurl.imitation.datasets`) or a loaded :class:`Dataset`.
+        dataset: a dataset folder (see :mod:`emurl.imitation.datasets`) or a loaded
+            :class:`~emurl.imitation.datasets.Dataset`.
         out: a run folder to create, or a ``.zip`` path (default:
             ``<runs_dir>/<game>__bc__<seed>__<time>``).
         epochs: passes over the training steps.
@@ -217,14 +230,6 @@ def behaviour_clone(
         DatasetError: a bad dataset folder, observations not from the ``atari`` pipeline,
             or an empty dataset. FileExistsError: ``out`` exists. ConfigError: bad settings.
     """
-    import torch
-    from tqdm import tqdm
-
-    import gymnasium as gym
-
-    from emurl.train.config import write_yaml_atomic
-    from emurl.train.run import build_model, save_atomic
-
     ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     if len(ds) == 0:
         raise DatasetError(f"{ds.path}: the dataset has no steps")
@@ -258,7 +263,7 @@ def behaviour_clone(
         log(f"warning: {warning}")
 
     train_idx, val_idx = split_steps(ds, val_fraction)
-    returns = discounted_returns(ds, cfg.gamma, cfg.clip_reward)
+    returns = discounted_returns(ds, cfg.gamma, bool(cfg.env.clip_reward))
     actions_t = torch.as_tensor(ds.actions, dtype=torch.long)
     returns_t = torch.as_tensor(returns)
     opt = torch.optim.Adam(policy.parameters(), lr=learning_rate, eps=1e-5)
@@ -328,13 +333,13 @@ def behaviour_clone(
     }
     if as_zip:
         run_dir, ckpt = None, out
-        save_atomic(model, ckpt)
+        save_checkpoint(model, ckpt)
     else:
         run_dir = out
         run_dir.mkdir(parents=True)
         (run_dir / "checkpoints").mkdir()
         ckpt = run_dir / "checkpoints" / "latest.zip"
-        save_atomic(model, ckpt)
+        save_checkpoint(model, ckpt)
         write_yaml_atomic(run_dir / "config.yaml", cfg.to_dict())
         atomic_write(run_dir / "bc.json", json.dumps(report, indent=1).encode())
     log(f"checkpoint: {ckpt}")
@@ -345,12 +350,8 @@ def behaviour_clone(
 def action_probabilities(checkpoint_or_model, obs: np.ndarray) -> np.ndarray:
     """float32 (N, A): the action probabilities of a PPO checkpoint (path) or model on
     uint8 observations (N, *observation shape)."""
-    import torch
-
     model = checkpoint_or_model
     if isinstance(model, (str, os.PathLike)):
-        from stable_baselines3 import PPO
-
         model = PPO.load(str(model), device="cpu")
     policy = model.policy
     policy.set_training_mode(False)
@@ -359,5 +360,5 @@ def action_probabilities(checkpoint_or_model, obs: np.ndarray) -> np.ndarray:
         return dist.probs.float().cpu().numpy()
 
 
-__all__ = ["BCResult", "action_probabilities", "behaviour_clone", "discounted_returns", "split_steps",
-           "train_config_for"]
+__all__ = ["DATASET_ENV_FIELDS", "BCResult", "action_probabilities", "behaviour_clone", "discounted_returns",
+           "split_steps", "train_config_for"]
