@@ -524,3 +524,13 @@ def test_desmume_frame_skip_shows_the_current_frame():
             end = (i + 1) * frame_skip - 1
             want = np.maximum(every[end - 1], every[end]) if max_pool else every[end]
             assert np.array_equal(obs, want), (frame_skip, max_pool, i)
+
+
+def test_desmume_opens_after_an_interactive_result():
+    """In a REPL, Jupyter or a doctest `builtins._` holds the last result; py-desmume's
+    import used to call it as its translator and fail ('int' object is not callable)."""
+    code = ("import builtins, emurl\nbuiltins._ = 2\n"
+            "env = emurl.make('MiniKart-NintendoDs')\nprint('OK', env.observation_space.shape, builtins._)\nenv.close()")
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert "OK (192, 256, 3) 2" in proc.stdout, proc.stderr[-2000:]

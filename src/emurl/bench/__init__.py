@@ -46,8 +46,10 @@ The parts: :mod:`~emurl.bench.tracer` (the env's emulator calls, recorded and re
 :mod:`~emurl.bench.subjects`, :mod:`~emurl.bench.runner` (:func:`run_bench`),
 :mod:`~emurl.bench.report` (:func:`format_table`, :data:`TARGETS`).
 
->>> r = run_bench("Breakout-Atari2600", seconds=5)   # doctest: +SKIP
->>> print(format_table(r))                            # doctest: +SKIP
+For example (seven processes, ~5 s each)::
+
+    r = run_bench("Breakout-Atari2600", seconds=5)
+    print(format_table(r))
 """
 
 from __future__ import annotations

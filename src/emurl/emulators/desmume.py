@@ -3,6 +3,7 @@ view of the console both DS backends share is in :mod:`emurl.emulators.ds`."""
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import os
 import shutil
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover - depends on the build: screens then go 
 
 
 # -- DeSmuME ---------------------------------------------------------------------------
+_NOTHING = object()
 _DESMUME = None  # the process's one DeSmuME: a second DeSmuME() crashes the process
 
 
@@ -49,10 +51,17 @@ def _desmume_instance():
         # SDL otherwise takes over SIGINT and SIGTERM (turning them into SDL_QUIT events
         # nobody reads): `kill` and Ctrl-C then no longer stopped `emurl train`.
         os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+        # py-desmume translates its key names with `builtins._` when that exists; in a REPL,
+        # Jupyter or a doctest `_` is the last result (2, None, ...), and its import then
+        # fails with "TypeError: 'int' object is not callable". Hide it for the import.
+        hidden = builtins.__dict__.pop("_", _NOTHING)
         try:  # lazy: the SDL variables above must be set before py-desmume loads DeSmuME
             from desmume.emulator import DeSmuME
         except ImportError as exc:
             raise EmulatorError(f"the desmume backend needs py-desmume (pip install py-desmume): {exc}") from None
+        finally:
+            if hidden is not _NOTHING:
+                builtins._ = hidden
         with _quiet():
             _DESMUME = DeSmuME()
     return _DESMUME

@@ -8,9 +8,10 @@
 - :mod:`emurl.imitation.record`: :func:`record_dataset`, movies replayed in worker
   processes and merged into one dataset folder.
 
->>> meta = record_dataset(["run1.emv", "run2.emv"], "ds", num_proc=2)   # doctest: +SKIP
->>> load_dataset("ds").obs.shape                                        # doctest: +SKIP
-(1520, 4, 84, 84)
+For example, with two movies of yours::
+
+    meta = record_dataset(["run1.emv", "run2.emv"], "ds", num_proc=2)
+    load_dataset("ds").obs.shape   # (1520, 4, 84, 84)
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Replay a :class:`~emurl.movies.movie.Movie` on an emulator, to frames or to a video.
 
->>> for frame, screen in replay(movie, "rom.md"):     # doctest: +SKIP
-...     screen.shape, screen.dtype
-((224, 320, 3), dtype('uint8'))
+For example, with a movie of Airstriker-Genesis and its ROM::
+
+    for frame, screen in replay(movie, "rom.md"):
+        screen.shape, screen.dtype   # (224, 320, 3), uint8
 """
 
 from __future__ import annotations

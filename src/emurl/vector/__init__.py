@@ -12,9 +12,11 @@ worker processes (this one, dataset recording, the benchmark).
 Scripts that use it must guard their entry point with ``if __name__ == "__main__":``
 (workers are started with ``forkserver`` or ``spawn``, which import the main module).
 
->>> venv = make_vec_env("Airstriker-Genesis", num_envs=8, seed=0)   # doctest: +SKIP
->>> venv.reset().shape                                              # doctest: +SKIP
-(8, 4, 84, 84)
+>>> from emurl.vector import make_vec_env
+>>> venv = make_vec_env("Airstriker-Genesis", num_envs=2, seed=0)
+>>> venv.reset().shape
+(2, 4, 84, 84)
+>>> venv.close()
 """
 
 from __future__ import annotations

@@ -21,9 +21,10 @@ class RaceFeaturesObservation(gym.ObservationWrapper):
         keep_observation: True: ``Dict(observation=<the env's>, features=Box(K,))``
             (Stable-Baselines3's ``MultiInputPolicy`` takes it); False: the features alone.
 
-    >>> env = RaceFeaturesObservation(emurl.make("MarioKartDS-NintendoDs", state="yf"), keep_observation=False)  # doctest: +SKIP
-    >>> env.observation_space.shape                                              # doctest: +SKIP
-    (19,)
+    On a Mario Kart DS env (your ROM; see the integration's README)::
+
+        env = RaceFeaturesObservation(emurl.make("MarioKartDS-NintendoDs", state="yf"), keep_observation=False)
+        env.observation_space.shape   # (19,)
     """
 
     def __init__(self, env: gym.Env, features: RaceFeatures | None = None, keep_observation: bool = True):
