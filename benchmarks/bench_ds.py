@@ -45,7 +45,7 @@ import emurl
 from emurl.bench import compile_trace, trace_emulator_calls
 from emurl.emulators import open_emulator
 from emurl.games import load_integration
-from emurl.vector.process import mp_context
+from emurl.emulators.process import mp_context
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "MiniKart-NintendoDs"

@@ -18,7 +18,7 @@ import imageio.v3 as iio
 import numpy as np
 
 import emurl
-from emurl.vector.process import mp_context
+from emurl.emulators.process import mp_context
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -205,7 +205,7 @@ class _ProcessProbe(gym.Wrapper):
 
 
 def test_workers_are_set_up_by_the_shared_helper():
-    """emurl.vector.process.setup_worker_process ran in the worker: one thread, SDL's dummy
+    """emurl.emulators.process.setup_worker_process ran in the worker: one thread, SDL's dummy
     driver, Ctrl-C left to the parent."""
     venv = SharedMemoryVecEnv([lambda: _ProcessProbe(emurl.make(GAME, **KW))])
     try:

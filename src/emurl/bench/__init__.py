@@ -39,7 +39,7 @@ per step (resets excluded) and the cost of a reset: they come from one process a
 same time windows, so they hardly depend on what else the machine runs.
 
 Rates are rounded to 0.1, ratios to 0.001. Every process runs
-:func:`~emurl.vector.process.setup_worker_process` (``cv2.setNumThreads(1)``: the peer is
+:func:`~emurl.emulators.process.setup_worker_process` (``cv2.setNumThreads(1)``: the peer is
 the only cv2 user in the loop; threads on tiny images only add overhead).
 
 The parts: :mod:`~emurl.bench.tracer` (the env's emulator calls, recorded and replayed),

@@ -19,7 +19,7 @@ from pathlib import Path
 from emurl.bench.subjects import FRAME_SKIP, SUBJECTS
 from emurl.envs import EnvSpec
 from emurl.games.integration import load_integration
-from emurl.vector.process import mp_context, setup_worker_process
+from emurl.emulators.process import mp_context, setup_worker_process
 from emurl.wrappers import fastops
 
 
@@ -112,7 +112,7 @@ class _Subject:
 def run_bench(game: str, seconds: float = 5.0, seed: int = 0) -> dict:
     """Measure the raw emulator, emurl's env, the peer stack and vector envs on ``game``.
 
-    Each subject runs in its own process (:func:`~emurl.vector.process.mp_context`); after a warm-up of ``min(1, seconds / 5)``
+    Each subject runs in its own process (:func:`~emurl.emulators.process.mp_context`); after a warm-up of ``min(1, seconds / 5)``
     s each, they take turns in chunks of about 0.25 s until each has run ``seconds``.
     See the module docstring for each number.
 

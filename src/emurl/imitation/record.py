@@ -33,7 +33,7 @@ from emurl.imitation.datasets import COLUMNS, FORMAT, FORMAT_VERSION, DatasetErr
 from emurl.imitation.labels import action_table
 from emurl.imitation.movie_env import PIPELINES, make_movie_env, movie_env_spec, movie_steps
 from emurl.movies import EXTENSIONS, load_movie
-from emurl.vector.process import mp_context, setup_worker_process
+from emurl.emulators.process import mp_context, setup_worker_process
 
 
 def dataset_spec(game: str, config: str | os.PathLike | EnvSpec | None = None,
@@ -253,7 +253,7 @@ def record_dataset(
         movies: movie files (``.emv``, ``.bk2``, ``.dsm``) or folders of them, all of one game.
         out: the dataset folder to create; it must not exist (nothing is overwritten).
             Written to ``.<name>.tmp-<pid>`` beside it, then renamed.
-        num_proc: worker processes (each runs one emulator; :func:`emurl.vector.process.mp_context`).
+        num_proc: worker processes (each runs one emulator; :func:`emurl.emulators.process.mp_context`).
         action_set: ``"discrete"`` or a named action set of the integration (default:
             the config's, else the scenario's, else ``"discrete"``). Must be ``Discrete``.
         frame_skip: emulator frames per agent step (default: the config's, 4).

@@ -6,7 +6,7 @@ Stable-Baselines3's ``SubprocVecEnv`` but each worker (:mod:`emurl.vector.worker
 its observation straight into one shared-memory array instead of pickling it through a
 pipe; only rewards, done flags and info dicts go through the pipe.
 :func:`make_vec_env` (:mod:`emurl.vector.make`) builds one :class:`~emurl.envs.EnvSpec`'s
-env in each. :mod:`emurl.vector.process` is how every emurl tool starts and sets up its
+env in each. :mod:`emurl.emulators.process` is how every emurl tool starts and sets up its
 worker processes (this one, dataset recording, the benchmark).
 
 Scripts that use it must guard their entry point with ``if __name__ == "__main__":``
@@ -21,24 +21,7 @@ Scripts that use it must guard their entry point with ``if __name__ == "__main__
 
 from __future__ import annotations
 
-import importlib
+from emurl.vector.make import make_vec_env
+from emurl.vector.shm import SharedMemoryVecEnv
 
-from emurl.vector.process import mp_context, setup_worker_process, start_method
-
-_LAZY = {"SharedMemoryVecEnv": "emurl.vector.shm", "make_vec_env": "emurl.vector.make"}
-
-
-def __getattr__(name: str):
-    # lazy: SharedMemoryVecEnv subclasses Stable-Baselines3's VecEnv, and importing SB3
-    # (with torch) costs ~1.75 s and ~230 MB per process (`import emurl.vector` 2.0 s /
-    # 283 MB against `import emurl.envs` 0.25 s / 53 MB, measured). Dataset workers and
-    # the benchmark's subjects import emurl.vector.process, which needs none of it.
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-__all__ = ["SharedMemoryVecEnv", "make_vec_env", "mp_context", "setup_worker_process", "start_method"]
+__all__ = ["SharedMemoryVecEnv", "make_vec_env"]

@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
-from emurl.vector.process import mp_context
+from emurl.emulators.process import mp_context
 from emurl.vector.worker import dumps, run_worker
 
 # How often (seconds) a parent waiting on a worker checks that the worker is still alive.
@@ -129,8 +129,8 @@ class SharedMemoryVecEnv(VecEnv):
         AttributeError: ``get_attr`` / ``env_method`` of a name the env lacks.
 
     With ``forkserver``, the forkserver (if this starts it) preloads the worker's module, so
-    that workers do not each import torch again (:func:`~emurl.vector.process.mp_context`).
-    Workers run :func:`~emurl.vector.process.setup_worker_process`: one thread each and
+    that workers do not each import torch again (:func:`~emurl.emulators.process.mp_context`).
+    Workers run :func:`~emurl.emulators.process.setup_worker_process`: one thread each and
     SIGINT ignored (Ctrl-C reaches the parent only, which can still :meth:`close` them). :meth:`close` is idempotent; if it is never called,
     garbage collection or interpreter exit frees the workers and the shared block.
     """

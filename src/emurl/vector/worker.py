@@ -17,7 +17,7 @@ import numpy as np
 from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
-from emurl.vector.process import setup_worker_process
+from emurl.emulators.process import setup_worker_process
 
 
 def dumps(message: Any) -> bytes:

@@ -1,5 +1,8 @@
 """Worker processes: how emurl starts them and what each sets up before it builds an env.
 
+Here, in the emulator layer, because parallelism in emurl is processes: stable-retro and
+py-desmume allow one emulator per process.
+
 Every tool that runs emulators in parallel (the vector env's workers, the dataset
 recorder's workers, the benchmark's subjects) starts its processes through
 :func:`mp_context` and calls :func:`setup_worker_process` first thing in each, so that
