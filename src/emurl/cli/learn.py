@@ -14,6 +14,7 @@ import argparse
 from emurl.cli.common import parse_set
 from emurl.errors import EmurlError
 from emurl.imitation.datasets import load_dataset, summary
+from emurl.imitation.movie_env import PIPELINES
 from emurl.imitation.record import record_dataset
 
 
@@ -67,7 +68,7 @@ def register(subparsers) -> None:
     p.add_argument("--num-proc", type=int, default=1, help="worker processes, one emulator each (default 1)")
     p.add_argument("--action-set", default=None, help="discrete or a named action set (default: the config's)")
     p.add_argument("--frame-skip", type=int, default=None, help="frames per agent step (default: the config's, 4)")
-    p.add_argument("--pipeline", default="atari", choices=["atari", "none"],
+    p.add_argument("--pipeline", default="atari", choices=PIPELINES,
                    help="atari: 84x84 gray, 4-frame stack (what emurl train sees); none: the screens")
     p.add_argument("--backend", default=None, help="emulator backend (default: each movie's)")
     p.add_argument("--config", help="training config YAML for the env settings (default: the game's preset)")
