@@ -76,8 +76,6 @@ def copy_package(dest: Path) -> Path:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
-    for ext in PACKAGE.rglob("*.c"):  # a C extension (emurl._fastops) is a module too: an empty stand-in,
-        (out / ext.relative_to(PACKAGE)).with_suffix(".py").touch()  # else its import reads as one of `emurl`
     for folder in [out, *(p for p in out.rglob("*") if p.is_dir())]:
         (folder / "__init__.py").touch(exist_ok=True)
     return out
