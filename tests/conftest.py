@@ -106,3 +106,4 @@ def fake_env(tmp_path):
     yield factory
     for env in reversed(made):
         env.close()
+

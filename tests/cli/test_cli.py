@@ -80,14 +80,17 @@ def test_errors_exit_2_with_a_message(tmp_path, monkeypatch):
 def test_train_resume_eval(tmp_path):
     runs = tmp_path / "runs"
     run(
-        "train", "--game", "Airstriker-Genesis", "--total-steps", "256", "--num-envs", "2",
+        "train", "--game", "emurl/Airstriker-Genesis-v0", "--total-steps", "256", "--num-envs", "2",
         "--n-steps", "64", "--batch-size", "64", "--n-epochs", "1", "--checkpoint-every", "128",
         "--eval-every", "0", "--eval-max-steps", "60", "--runs-dir", str(runs), "--no-progress",
     )
+    # a registered id names the game once, canonical: runs/Airstriker-Genesis__ppo__..., not runs/emurl/...
     (run_dir,) = runs.iterdir()
-    assert run_dir.name.startswith("Airstriker-Genesis__ppo__0__")
+    assert run_dir.name.startswith("Airstriker-Genesis__ppo__0__") and run_dir.is_dir()
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert cfg["total_steps"] == 256 and cfg["num_envs"] == 2
+    # the env's settings frozen once, under env:, with the game's preset applied (2000, not 4500)
+    assert cfg["env"]["game"] == "Airstriker-Genesis" and cfg["env"]["max_episode_steps"] == 2000
     ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
     assert {"latest.zip", "model_128.zip", "model_256.zip"} <= set(ckpts)
     assert not [p for p in ckpts if "tmp" in p], ckpts
@@ -167,6 +170,7 @@ def test_train_dqn_on_ram(tmp_path):
     assert model.num_timesteps == 200 and model.observation_space.shape == (65536,)
 
 
+@pytest.mark.slow
 def test_bench_json():
     res = json.loads(run("bench", "--game", "Airstriker-Genesis", "--seconds", "0.5", "--json").stdout)
     assert (res["game"], res["system"], res["meta"]["seconds"]) == ("Airstriker-Genesis", "Genesis", 0.5)

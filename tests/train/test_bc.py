@@ -69,6 +69,7 @@ def cloned(dataset, tmp_path_factory):
     return res
 
 
+@pytest.mark.slow
 def test_bc_fits_a_scripted_player(dataset, cloned):
     ds = load_dataset(dataset)
     assert len(set(ds.actions.tolist())) >= 3          # FIRE, LEFT, RIGHT (and NOOP)

@@ -75,6 +75,7 @@ def test_vecenv_api_and_make_vec_env():
         venv.close()
 
 
+@pytest.mark.slow
 def test_determinism_and_exact_transfer():
     actions = _actions(2)
     runs = []
