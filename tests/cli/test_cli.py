@@ -32,26 +32,28 @@ def test_games_list_and_show():
     assert "score" in show and "0xff024e" in show and "Level1 (default)" in show and "found:" in show
 
 
-def test_light_verbs_load_neither_torch_nor_sb3():
-    """`emurl games list` and every parser's --help start without PyTorch or Stable-Baselines3
-    (1.7 s to import): only train, eval, bc and bench load them, inside the verb."""
-    code = ("import sys; from emurl.cli import build_parser, main; main(['games', 'list']); build_parser(); "
-            "print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))")
+def python(code: str) -> str:
+    """Run ``code`` in a fresh Python (what a new process imports is the point); its stdout."""
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "[]"
+    return proc.stdout
+
+
+def test_light_verbs_load_neither_torch_nor_sb3():
+    """`emurl games list` and every parser's --help start without PyTorch or Stable-Baselines3
+    (1.7 s to import): only train, eval, bc and bench load them, inside the verb."""
+    out = python("import sys; from emurl.cli import build_parser, main; main(['games', 'list']); build_parser(); "
+                 "print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))")
+    assert out.splitlines()[-1] == "[]"
 
 
 def test_import_emurl_registers_the_gymnasium_ids():
     """`import emurl` alone makes `gymnasium.make("emurl/<Game>-v0")` work; the env classes
     themselves load on first use of `emurl.make`."""
-    code = ("import gymnasium, emurl; env = gymnasium.make('emurl/Airstriker-Genesis-v0'); "
-            "print(env.observation_space.shape, emurl.make is emurl.envs.make); env.close()")
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split()[-1] == "True"
+    out = python("import gymnasium, emurl; env = gymnasium.make('emurl/Airstriker-Genesis-v0'); "
+                 "print(env.observation_space.shape, emurl.make is emurl.envs.make); env.close()")
+    assert out.split()[-1] == "True"
 
 
 def test_roms_import_from_ale_py(tmp_path, monkeypatch):
