@@ -82,6 +82,7 @@ class FakeEmulator:
     system = SYSTEM
     buttons = BUTTONS
     frame_rate = 60.0
+    players = 1
     backend = "fake"
     default_actions = DEFAULT_ACTIONS
 

@@ -54,18 +54,22 @@ class Emulator(Protocol):
         buttons: the button names of one player's pad, in the bit order of a button mask.
         frame_rate: frames per emulated second (e.g. 59.92 for Genesis NTSC).
         backend: the backend's name (``"retro"``, ``"desmume"``, ...).
+        players: controller ports this backend drives for the system: ``set_buttons(...,
+            player=p)`` takes ``0 <= p < players`` (NES, SNES, Genesis, Atari 2600: 2; DS: 1).
     """
 
     system: str
     buttons: Sequence[str]
     frame_rate: float
     backend: str
+    players: int
 
     def step(self, frames: int = 1) -> None:
         """Run ``frames`` frames with the buttons currently pressed."""
 
     def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
-        """Press buttons for ``player``: ``pressed`` is uint8 of shape ``(len(buttons),)``, 1 = down."""
+        """Press buttons on controller port ``player`` (0 = the first): ``pressed`` is uint8 of
+        shape ``(len(buttons),)``, 1 = down. Raises EmulatorError for a port the system lacks."""
 
     def screen(self) -> np.ndarray:
         """The current frame, uint8 of shape (H, W, 3), RGB. A new array each call."""

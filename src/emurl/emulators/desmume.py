@@ -92,6 +92,7 @@ class DesmumeBackend:
     system = SYSTEM
     buttons = DS_BUTTONS
     frame_rate = FRAME_RATE
+    players = 1
     default_actions = DEFAULT_ACTIONS
     supports_touch = True
 
@@ -171,7 +172,7 @@ class DesmumeBackend:
 
     def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
         if player != 0:
-            raise EmulatorError("the DS has one player's buttons (player 0)")
+            raise EmulatorError(f"the DS has one player's buttons (player 0), not player {player}")
         self._keypad(int(np.dot(np.asarray(pressed, np.int64)[: len(DS_BUTTONS)], self._bits)))
 
     def set_touch(self, x: int, y: int, pressed: bool) -> None:

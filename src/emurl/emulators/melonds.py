@@ -57,6 +57,7 @@ class MelonDSBackend(RetroBackend):
         self.buttons = list(DS_BUTTONS)
         self.default_actions = DEFAULT_ACTIONS
         self.frame_rate = FRAME_RATE
+        self.players = 1
         self._pad = np.zeros(16, np.uint8)
         self.shown = "top"
         self._pad[self._SWAP] = 1
@@ -71,7 +72,7 @@ class MelonDSBackend(RetroBackend):
 
     def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
         if player != 0:
-            raise EmulatorError("the DS has one player's buttons (player 0)")
+            raise EmulatorError(f"the DS has one player's buttons (player 0), not player {player}")
         pad = self._pad
         pad[: len(DS_BUTTONS)] = np.asarray(pressed, np.uint8)[: len(DS_BUTTONS)]
         self._em.set_button_mask(pad, 0)

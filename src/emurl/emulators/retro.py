@@ -17,6 +17,14 @@ from emurl.emulators.base import claim_process_slot, release_process_slot
 from emurl.errors import EmulatorError
 
 
+PLAYERS = {"Atari2600": 2, "Nes": 2, "Snes": 2, "Genesis": 2, "Sms": 2}
+"""Controller ports stable-retro drives per system (``set_button_mask(mask, port)``); others 1.
+Checked here: NES (FCEUmm: port 2 reaches the game's second controller, facts/nes-homebrew.md)
+and Atari 2600 (Stella: Pong's ``Start.2P`` moves the second paddle from port 2); Genesis and
+Atari 2600 are the systems of stable-retro's own two-player integrations; SNES and Master
+System per their libretro cores' two ports."""
+
+
 def system_of_rom(path: str) -> str:
     """stable-retro's system name for a ROM file, from its extension (``.md`` → ``"Genesis"``).
 
@@ -89,6 +97,7 @@ class RetroBackend:
         self._em.configure_data(self._data)
         self._memory = self._data.memory
         self.frame_rate = float(self._em.get_screen_rate()) or 60.0
+        self.players = PLAYERS.get(self.system, 1)
         self._closed = False
         self._boot_state = self._em.get_state()  # stable-retro has no reset: power-on is this state
 
@@ -99,6 +108,8 @@ class RetroBackend:
             em.step()
 
     def set_buttons(self, pressed: np.ndarray, player: int = 0) -> None:
+        if player and not 0 < player < self.players:  # player 0 always exists: no check on the hot path
+            raise EmulatorError(f"{self.system} has {self.players} controller port(s) here; there is no player {player}")
         self._em.set_button_mask(pressed, player)
 
     def screen(self) -> np.ndarray:
