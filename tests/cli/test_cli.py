@@ -225,3 +225,13 @@ def test_bench_raw_replay_redoes_the_envs_emulator_work(atari_roms):
     finally:
         env.close()
         raw.close()
+
+
+def test_a_reader_that_leaves_early_is_no_error():
+    """`emurl games list | head -1`: the pipe closes under emurl; no traceback, exit status 0."""
+    proc = subprocess.Popen(EMURL + ["games", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, SDL_VIDEODRIVER="dummy"))
+    assert proc.stdout.readline()
+    proc.stdout.close()  # like `head` after its line
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()[-2000:]

@@ -405,3 +405,14 @@ def test_game_path_from_environment(user_game, monkeypatch):
 def test_missing_game_path_is_an_error(tmp_path):
     with pytest.raises(IntegrationError, match=re.escape(str(tmp_path / "nope")) + ": game path does not exist"):
         load_integration(GENESIS, game_path=str(tmp_path / "nope"))
+
+
+def test_players_of_an_integration(user_game):
+    """Ours say it in metadata.json; stable-retro's two-player ones list a state per player count."""
+    assert load_integration("Pong-Atari2600").players == 2  # default_player_state: Start, Start.2P
+    assert load_integration(GENESIS).players == 1
+    root = user_game(files={"metadata.json": '{"default_state": "Level1", "players": 2}'})
+    assert load_integration("MyAir-Genesis", root).players == 2
+    root = user_game(name="BadAir-Genesis", files={"metadata.json": '{"players": "two"}'})
+    with pytest.raises(IntegrationError, match=r"BadAir-Genesis/metadata.json: players: expected a whole number"):
+        load_integration("BadAir-Genesis", root).players

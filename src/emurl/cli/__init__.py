@@ -18,6 +18,7 @@ no cycle; PyTorch and Stable-Baselines3 load only inside the verbs that need the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from emurl.cli import bench, games, learn, mkds, movies, play, train
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except (EmurlError, FileNotFoundError) as exc:
         print(f"emurl: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `emurl games show X | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would fail again
+        return 0
 
 
 __all__ = ["build_parser", "main"]

@@ -19,6 +19,7 @@ def _games_show(args) -> int:
     integ = load_integration(args.game, args.game_path)
     print(f"{integ.name}  ({integ.source}: {integ.folder})")
     print(f"system: {integ.system}")
+    print(f"players: {integ.players}")
     print(f"ROM: {integ.rom_status()}")
     if integ.rom_shas:
         print(f"accepted SHA-1: {', '.join(integ.rom_shas)}")

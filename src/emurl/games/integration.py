@@ -225,6 +225,22 @@ class Integration:
     def default_state(self) -> str | None:
         return self.metadata.get("default_state")
 
+    @property
+    def players(self) -> int:
+        """How many players the game has: ``metadata.json``'s ``"players"`` (ours), else the
+        length of stable-retro's ``"default_player_state"`` (a start state per player count),
+        else 1.
+
+        Raises:
+            IntegrationError: ``"players"`` is not a whole number from 1 to 4.
+        """
+        n = self.metadata.get("players")
+        if n is None:
+            return max(1, len(self.metadata.get("default_player_state") or ()))
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 4:
+            raise IntegrationError(f"{self.folder / 'metadata.json'}: players: expected a whole number from 1 to 4, got {n!r}")
+        return n
+
     def load_state_bytes(self, name: str | None = None, backend: str | None = None) -> bytes | None:
         """The savestate ``name`` (default: ``metadata.json``'s ``default_state``) as bytes.
 
