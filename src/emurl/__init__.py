@@ -36,6 +36,7 @@ _LAZY = {
     "EmulatorEnv": "emurl.envs",
     "EnvSpec": "emurl.envs",
     "make": "emurl.envs",
+    "make_parallel": "emurl.envs",
 }
 """Attribute -> the module that defines it, imported on first access."""
 
@@ -89,4 +90,5 @@ __all__ = [
     "UnknownGameError",
     "UnknownStateError",
     "make",
+    "make_parallel",
 ]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from emurl.envs.emulator_env import OBS_TYPES, EmulatorEnv
-from emurl.envs.spec import V0, EnvSpec, build_env, check_spec, make
+from emurl.envs.spec import V0, EnvSpec, build_env, check_spec, make, make_parallel
+from emurl.envs.versus import VersusEnv
 
-__all__ = ["OBS_TYPES", "V0", "EmulatorEnv", "EnvSpec", "build_env", "check_spec", "make"]
+__all__ = ["OBS_TYPES", "V0", "EmulatorEnv", "EnvSpec", "VersusEnv", "build_env", "check_spec", "make", "make_parallel"]

@@ -9,6 +9,8 @@ import numpy as np
 
 from emurl.emulators import Emulator, EmulatorWrapper, open_emulator
 from emurl.envs.actions import ActionMap
+from emurl.envs.screen import observed_region
+from emurl.envs.seats import Seats
 from emurl.errors import IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
@@ -25,7 +27,8 @@ class EmulatorEnv(gym.Env):
         game: integration name, e.g. ``"Airstriker-Genesis"`` (``-v0`` optional).
         state: start state name (default: the integration's ``default_state``; None there
             means power-on).
-        scenario: scenario name or path to a JSON file (default ``"scenario"``).
+        scenario: scenario name or path to a JSON file (default ``"scenario"``); with
+            ``players > 1`` also a list, one per seat (see :mod:`emurl.envs.seats`).
         obs_type: ``"rgb"``: the screen, uint8 (H, W, 3), cropped by the scenario's
             ``crop`` if any; ``"ram"``: all RAM blocks, uint8 (N,); ``"variables"``: every
             ``data.json`` variable in file order, float32 (V,).
@@ -57,6 +60,10 @@ class EmulatorEnv(gym.Env):
             ``Dict(buttons=<the action set's space>, touch=Box([0, 0, 0], [255, 191, 1], int16))``
             (x, y in bottom-screen pixels, pressed 0/1). desmume backend only.
         game_path: extra integration folders (see ``emurl.games``).
+        players: seats played on this emulator, each on its controller port (at most the
+            integration's :attr:`~emurl.games.Integration.players`). With 2, the action is a
+            tuple (seat 0's, seat 1's), the reward seat 0's and ``info["rewards"]`` every
+            seat's; the observation is the one screen (or RAM) both see.
         emulator: an emulator already open on the game's ROM (e.g. a test's in-memory
             fake); the env uses it instead of opening one (no ROM is looked up) and closes
             it with itself. Its ``system`` must be the integration's.
@@ -92,6 +99,7 @@ class EmulatorEnv(gym.Env):
         screens: str | None = None,
         touch: bool = False,
         emulator: Emulator | None = None,
+        players: int = 1,
     ):
         try:  # an emulator handed in is the env's to close, also when the settings are wrong
             if obs_type not in OBS_TYPES:
@@ -103,7 +111,15 @@ class EmulatorEnv(gym.Env):
             self.integration: Integration = load_integration(game, game_path)
             integ = self.integration
             self.game = integ.name
-            self.scenario = integ.scenario(scenario)
+            if isinstance(players, bool) or not isinstance(players, int) or not 1 <= players <= integ.players:
+                raise ValueError(f"{integ.name} is a {integ.players}-player game; players={players!r} is not possible")
+            self.players = players
+            names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario] * players
+            if len(names) != players:
+                raise ValueError(f"scenario: one per seat ({players}), got {len(names)}: {names}")
+            loaded = {n: integ.scenario(n) for n in dict.fromkeys(names)}  # seats naming one file share it
+            self.scenarios = [loaded[n] for n in names]
+            self.scenario = self.scenarios[0]
             self.obs_type = obs_type
             self.frame_skip = frame_skip
             self.max_pool = bool(max_pool) and frame_skip > 1 and obs_type == "rgb"
@@ -127,6 +143,9 @@ class EmulatorEnv(gym.Env):
             emulator = open_emulator(integ.require_rom(), integ.system, backend)
         self.emulator = emulator
         try:
+            if players > getattr(self.emulator, "players", 1):
+                raise ValueError(f"the {self.emulator.backend} backend drives {self.emulator.players} player(s) "
+                                 f"on {integ.system}; players={players} is not possible")
             if touch and not getattr(self.emulator, "supports_touch", False):
                 raise ValueError(f"the {self.emulator.backend} backend can't touch the screen; use backend='desmume'")
             self.touch = bool(touch)
@@ -152,14 +171,15 @@ class EmulatorEnv(gym.Env):
         emu.load_state(initial)
         emu.step()
 
-        self._python = scen.load_python()
-        self._lua = scen.lua and self._python is None
+        self._seats = Seats(self, self.scenarios) if self.players > 1 else None
+        self._python = scen.load_python() if self._seats is None else None
+        self._lua = scen.lua and self._python is None and self._seats is None
         if self._lua:
             self._setup_lua()
-        needed = [] if self._lua else scen.needed_variables()
-        self._needed = [integ.variables[n] for n in needed]
+        needed = [] if self._lua else [n for s in self.scenarios for n in s.needed_variables()]
+        self._needed = [integ.variables[n] for n in dict.fromkeys(needed)]
         self._all_vars = list(integ.variables.values())
-        if self._python is not None:
+        if self._python is not None or (self._seats is not None and not self._seats.table):
             self._needed = self._all_vars  # the module may read any variable
         # planned once: the fields of a struct share its pointer, followed once a step
         self._reader = VariableReader(self._needed)
@@ -169,6 +189,8 @@ class EmulatorEnv(gym.Env):
 
         self._actions = ActionMap(integ, scen, self.buttons, getattr(emu, "default_actions", None), action_set)
         self.action_space = self.button_space = self._actions.space
+        if self._seats is not None:  # one action per seat, each in the action set's space
+            self.action_space = gym.spaces.Tuple([self.button_space] * self.players)
         self.action_set, self.combos = self._actions.action_set, self._actions.combos
         self._buttons = self._actions.buttons_for  # bound once: step calls it every agent step
         if self.touch:
@@ -192,18 +214,7 @@ class EmulatorEnv(gym.Env):
 
         screen = emu.screen()
         self._last_screen = screen
-        self._crop = None
-        H, W = screen.shape[:2]
-        y0 = 0
-        if self.screens in ("top", "bottom") and getattr(emu, "stacked", True):
-            H //= 2
-            y0 = H if self.screens == "bottom" else 0
-            self._crop = (slice(y0, y0 + H), slice(0, W))
-        if scen.crop is not None:
-            x, y, w, h = scen.crop
-            w = W - x if not w or x + w > W else w
-            h = H - y if not h or y + h > H else h
-            self._crop = (slice(y0 + y, y0 + y + h), slice(x, x + w))
+        self._crop = observed_region(*screen.shape[:2], self.screens, getattr(emu, "stacked", True), scen.crop)
         if self.obs_type == "rgb":
             shape = screen[self._crop].shape if self._crop else screen.shape
             self.observation_space = gym.spaces.Box(0, 255, shape, np.uint8)
@@ -278,6 +289,8 @@ class EmulatorEnv(gym.Env):
                 initial = self._state_cache[name] = self.integration.load_state_bytes(name, self._backend)
         emu.load_state(initial)
         emu.set_buttons(self._zero, 0)
+        if self._seats is not None:
+            self._seats.release()
         if self.touch:
             emu.set_touch(0, 0, False)
         emu.step()
@@ -290,12 +303,16 @@ class EmulatorEnv(gym.Env):
         self._scen_state.reset(values)
         if self._python is not None:
             self._python.reset(values)
+        if self._seats is not None:
+            self._seats.reset(values)
         self._needs_reset = False
         return self._observe(), dict(values)
 
     def step(self, action):
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before step() (and after an episode ends)")
+        if self._seats is not None:
+            return self._seats.step(action)
         emu = self.emulator
         if self.touch:
             x, y, pressed = (int(v) for v in np.asarray(action["touch"]).reshape(3))
@@ -377,6 +394,8 @@ class EmulatorEnv(gym.Env):
         self._scen_state.reset(values)
         if self._python is not None:
             self._python.reset(values)
+        if self._seats is not None:
+            self._seats.reset(values)
         self._needs_reset = False
 
     def close(self):

@@ -27,16 +27,21 @@ import gymnasium as gym
 from emurl.emulators import BACKENDS, Emulator, resolve_backend
 from emurl.envs.emulator_env import OBS_TYPES, EmulatorEnv
 from emurl.envs.emulator_env import SCREENS as _DS_SCREENS
+from emurl.envs.versus import VersusEnv
 from emurl.errors import ConfigError
 from emurl.games.integration import canonical_name, load_integration
 from emurl.wrappers import atari_pipeline
 from emurl.wrappers.curriculum import StartStateCurriculum
 from emurl.wrappers.life_loss import LifeLossTermination
+from emurl.wrappers.opponent import OpponentSeat
 
 PIPELINES = (None, "atari", "auto")
 """None: observations as the env gives them; ``"atari"``: :func:`~emurl.wrappers.atari_pipeline`;
 ``"auto"``: ``"atari"`` for ``obs_type="rgb"``, None otherwise (what training uses)."""
 SCREENS = (None, *_DS_SCREENS)
+OPPONENTS = (None, "random")
+"""Who plays seat 1 in a one-agent view of a two-player game (a policy object can be
+passed to :class:`~emurl.wrappers.opponent.OpponentSeat` directly)."""
 
 
 @dataclass
@@ -89,6 +94,10 @@ class EnvSpec:
     """add info['episode'] (raw return r, length l, seconds t) at each episode's end, before clipping"""
     render_mode: str | None = "rgb_array"
     """rgb_array (the full screen) or none"""
+    players: int = 1
+    """seats on the emulator, each on its controller port (2: see make_parallel and opponent)"""
+    opponent: str | None = None
+    """two-player games: who plays seat 1 while the agent plays seat 0 (random); none: one player"""
     game_path: str | None = None
     """extra integration folders"""
 
@@ -103,6 +112,9 @@ class EnvSpec:
             raise ConfigError(f"frame_skip must be an int >= 1, got {self.frame_skip!r}")
         if self.crop is not None and len(self.crop) != 4:
             raise ConfigError(f"crop must be [x, y, width, height], got {self.crop!r}")
+        if isinstance(self.players, bool) or not isinstance(self.players, int) or not 1 <= self.players <= 4:
+            raise ConfigError(f"players must be a whole number from 1 to 4, got {self.players!r}")
+        _check_choice("opponent", self.opponent, OPPONENTS)
 
     def replace(self, **changes) -> EnvSpec:
         """A copy with ``changes`` (checked as at construction)."""
@@ -129,7 +141,7 @@ V0 = {
     "frame_skip": 4, "max_pool": True, "noop_max": 0, "backend": None, "screens": None, "touch": False,
     "max_episode_steps": None, "terminal_on_life_loss": False, "pipeline": None, "screen_size": 84,
     "frame_stack": 4, "crop": None, "clip_reward": None, "episode_statistics": False, "render_mode": "rgb_array",
-    "game_path": None,
+    "game_path": None, "players": 1, "opponent": None,
 }
 """What ``emurl/<Game>-v0`` means: these settings, pinned (as ALE's ``-v5`` pins its own).
 A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
@@ -165,12 +177,18 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None) -> gym.Env:
         UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError,
         EmulatorError, ConfigError: see their docs; each message says what to do.
     """
+    if spec.players > 1 and not spec.opponent:
+        raise ConfigError(f"{spec.game}: build_env makes one agent's env; for players={spec.players} use make_parallel "
+                          "(an agent per seat) or opponent= (seat 1 played for you)")
     env: gym.Env = EmulatorEnv(
         spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=spec.action_set,
         frame_skip=spec.frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
         backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator,
+        players=2 if spec.opponent else spec.players,
     )
     try:
+        if spec.opponent:
+            env = OpponentSeat(env, spec.opponent)
         if spec.max_episode_steps:
             env = gym.wrappers.TimeLimit(env, spec.max_episode_steps)
         if spec.episode_statistics:
@@ -220,6 +238,29 @@ def make(game: str | EnvSpec, pipeline_kwargs: dict | None = None, emulator: Emu
         raise ConfigError(f"unknown env setting(s) {', '.join(sorted(unknown))}{_suggest(sorted(unknown)[0], EnvSpec)}")
     spec = game.replace(**settings) if isinstance(game, EnvSpec) else EnvSpec(game, **settings)
     return build_env(spec, emulator=emulator)
+
+
+def make_parallel(game: str | EnvSpec, emulator: Emulator | None = None, **settings) -> VersusEnv:
+    """Both seats of a two-player game, as a PettingZoo ``ParallelEnv`` (``player_0``,
+    ``player_1``; :class:`~emurl.envs.versus.VersusEnv`). ``settings`` are
+    :class:`EnvSpec` fields; ``max_episode_steps`` truncates both. The pixel pipeline, start
+    states, reward clipping and life-loss endings are one-agent wrappers: not here yet.
+
+    Raises:
+        ConfigError: the game has one player, or a one-agent wrapper was asked for.
+    """
+    spec = game.replace(**settings) if isinstance(game, EnvSpec) else EnvSpec(game, **settings)
+    spec = spec.replace(players=2)
+    one_agent = [k for k in ("start_states", "terminal_on_life_loss", "clip_reward", "opponent", "touch")
+                 if getattr(spec, k)] + (["pipeline"] if spec.pixel_pipeline else [])
+    if one_agent:
+        raise ConfigError(f"{spec.game}: make_parallel takes no {', '.join(one_agent)} (one-agent settings)")
+    env = EmulatorEnv(
+        spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=spec.action_set,
+        frame_skip=spec.frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
+        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, emulator=emulator, players=2,
+    )
+    return VersusEnv(env, max_episode_steps=spec.max_episode_steps)
 
 
 def check_spec(spec: EnvSpec) -> None:
