@@ -65,3 +65,34 @@ def test_every_setting_has_a_doc_and_one_home():
     assert all(s.doc for s in settings()), [s.name for s in settings() if not s.doc]
     assert {s.name for s in settings() if s.env} == set(EnvSpec.__dataclass_fields__)
     assert train_env_defaults().episode_statistics  # training logs raw returns
+
+
+def test_evaluation_counts_successes_and_wins():
+    """run_episodes reports success_rate / win_rate when the scenario's info says so."""
+    import gymnasium as gym
+    import numpy as np
+
+    from emurl.train.evaluate import run_episodes
+
+    class Env(gym.Env):
+        observation_space = gym.spaces.Box(0, 1, (1,), np.float32)
+        action_space = gym.spaces.Discrete(2)
+
+        def __init__(self):
+            self.episode = 0
+
+        def reset(self, *, seed=None, options=None):
+            self.episode += 1
+            return np.zeros(1, np.float32), {}
+
+        def step(self, action):
+            win = self.episode % 2 == 1
+            return np.zeros(1, np.float32), 1.0, True, False, {"win": win, "success": True}
+
+    class Policy:
+        def predict(self, obs, state=None, episode_start=None, deterministic=False):
+            return 0, None
+
+    res = run_episodes(Policy(), Env(), 4, deterministic=True)
+    assert res["wins"] == [True, False, True, False] and res["win_rate"] == 0.5
+    assert res["successes"] == [True] * 4 and res["success_rate"] == 1.0

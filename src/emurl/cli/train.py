@@ -38,6 +38,7 @@ def _eval(args) -> int:
         f"return {res['mean_return']:.2f} ± {res['std_return']:.2f}, "
         f"length {res['mean_length']:.1f} ± {res['std_length']:.1f} over {res['episodes']} episodes"
         + (f", success {sum(res['successes'])}/{res['episodes']}" if "successes" in res else "")
+        + (f", won {sum(res['wins'])}/{res['episodes']}" if "wins" in res else "")
     )
     return 0
 

@@ -96,8 +96,9 @@ class RunCallback(BaseCallback):
         res = run_episodes(self.model, self.eval_env, cfg.eval_episodes, cfg.eval_deterministic, video)
         self.logger.record("eval/mean_return", res["mean_return"])
         self.logger.record("eval/mean_length", res["mean_length"])
-        if "success_rate" in res:
-            self.logger.record("eval/success_rate", res["success_rate"])
+        for key in ("success_rate", "win_rate"):
+            if key in res:
+                self.logger.record(f"eval/{key}", res[key])
         with open(self.run_dir / "evaluations.jsonl", "a") as f:
             f.write(json.dumps({"steps": n, "time": time.time(), **res}) + "\n")
 

@@ -48,9 +48,10 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
 
     When the scenario puts a boolean ``"success"`` in the step info (MiniKart: the race
     was finished), the result also holds ``successes`` (the last step's value per
-    episode) and ``success_rate``.
+    episode) and ``success_rate``; likewise ``"win"`` (a two-player game, the agent's
+    seat) gives ``wins`` and ``win_rate``.
     """
-    returns, lengths, successes = [], [], []
+    returns, lengths, successes, wins = [], [], [], []
     for ep in range(episodes):
         filmed = video_path is not None and ep == 0
         episode = _episode(model, env, deterministic, frames=filmed)
@@ -72,6 +73,8 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
         lengths.append(length)
         if "success" in info:
             successes.append(bool(info["success"]))
+        if "win" in info:
+            wins.append(bool(info["win"]))
         if progress:
             progress(ep, ret, length)
     out = {
@@ -83,9 +86,10 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
         "returns": returns,
         "lengths": lengths,
     }
-    if len(successes) == episodes:
-        out["successes"] = successes
-        out["success_rate"] = float(np.mean(successes))
+    for key, flags in (("success", successes), ("win", wins)):
+        if len(flags) == episodes:
+            out[f"{key}es" if key == "success" else f"{key}s"] = flags
+            out[f"{key}_rate"] = float(np.mean(flags))
     return out
 
 
