@@ -19,6 +19,13 @@ optional extensions, all usable together:
   releases keep their pointers ``u32[0x02000B54] - 0x0216F320`` bytes after the US ones.
   The offset applies to ``address`` only, not to a pointer chain's offsets; while the
   offset's source reads 0 (the program not loaded yet) the variable reads 0.
+- ``"shape": [16, 8]``: an array variable: ``prod(shape)`` consecutive values of
+  ``type`` from the (resolved) address, read as one block (the emulator's
+  ``read_bytes(address, size)`` where it has one, else one ``read`` per element) into a
+  numpy array of that shape, row-major, dtype the type's (``'|u1'`` → uint8). For a
+  block of memory a Python scenario needs whole, e.g. a playfield (Dr. Mario's 16 × 8
+  bottle at 0x0400). Integer types only (no BCD); ``mask`` applies per element,
+  ``scale`` makes a float array; a null pointer reads as zeros.
 
 Type strings are stable-retro's: an endianness (``<`` little, ``>`` big, ``|`` or ``=``
 none/native), a kind (``u`` unsigned, ``i`` signed, ``d`` BCD, ``n`` one BCD digit per
@@ -30,6 +37,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from emurl.errors import IntegrationError
 
@@ -101,6 +110,7 @@ class Variable:
         mask: bit mask applied to the raw integer, or None.
         address_offset: moves ``address`` by a value read from memory (see
             :class:`AddressOffset`), or None.
+        shape: for an array variable, the numpy shape its value has; None for a scalar.
     """
 
     name: str
@@ -111,6 +121,7 @@ class Variable:
     scale: float | None = None
     mask: int | None = None
     address_offset: AddressOffset | None = None
+    shape: tuple[int, ...] | None = None
 
     def resolve_address(self, emulator) -> int | None:
         """``address`` moved by :attr:`address_offset` (None while its source reads 0)."""
@@ -130,24 +141,29 @@ class Variable:
         if moved is not None:
             base = read(moved.address, moved.dtype)
             if base == 0:
-                return 0
+                return self._null()
             address += base - moved.minus
         if self.pointer:
             ptr = read(address, self.pointer_dtype)
             for off in self.pointer[:-1]:
                 if ptr == 0:
-                    return 0
+                    return self._null()
                 ptr = read(ptr + off, self.pointer_dtype)
             if ptr == 0:
-                return 0
-            raw = read(ptr + self.pointer[-1], self.dtype)
-        else:
-            raw = read(address, self.dtype)
+                return self._null()
+            address = ptr + self.pointer[-1]
+        if self.shape is not None:
+            return read_array(emulator, address, self.dtype, self.shape, self.mask, self.scale)
+        raw = read(address, self.dtype)
         if self.mask is not None:
             raw &= self.mask
         if self.scale is not None:
             return raw / self.scale
         return raw
+
+    def _null(self):
+        """What the variable reads behind a null pointer or an unloaded offset: 0, or zeros."""
+        return 0 if self.shape is None else _zeros(self.shape, self.dtype, self.scale)
 
     @classmethod
     def from_json(cls, name: str, spec: Any, file: str) -> "Variable":
@@ -182,6 +198,15 @@ class Variable:
             scale = float(scale)
         mask = spec.get("mask")
         offset = spec.get("address_offset")
+        shape = spec.get("shape")
+        if shape is not None:
+            if isinstance(shape, int) and not isinstance(shape, bool):
+                shape = [shape]
+            if not (isinstance(shape, list) and shape and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+                raise IntegrationError(f"{where}.shape: expected a list of positive ints like [16, 8], got {shape!r}")
+            if dtype[-2] not in "iu":
+                raise IntegrationError(f"{where}.shape: array variables take an integer type ('|u1', '<u2', ...), got {dtype!r}")
+            shape = tuple(shape)
         return cls(
             name=name,
             address=parse_int(spec["address"], f"{where}.address"),
@@ -191,7 +216,41 @@ class Variable:
             scale=scale,
             mask=None if mask is None else parse_int(mask, f"{where}.mask"),
             address_offset=None if offset is None else AddressOffset.from_json(offset, f"{where}.address_offset"),
+            shape=shape,
         )
+
+
+def read_array(emulator, address: int, dtype: str, shape: tuple[int, ...], mask: int | None = None,
+               scale: float | None = None) -> np.ndarray:
+    """``prod(shape)`` values of stable-retro integer type ``dtype`` from ``address``, as a
+    new numpy array of ``shape`` (row-major; dtype ``dtype``'s, float64 with ``scale``).
+
+    Read as one block through ``emulator.read_bytes(address, size)`` where the emulator
+    has it (every emurl backend does), else one ``emulator.read`` per element.
+    """
+    np_dtype = numpy_dtype(dtype)
+    count = int(np.prod(shape))
+    read_bytes = getattr(emulator, "read_bytes", None)
+    if read_bytes is not None:
+        out = np.frombuffer(bytearray(read_bytes(address, count * np_dtype.itemsize)), np_dtype)
+    else:
+        size = np_dtype.itemsize
+        out = np.array([emulator.read(address + i * size, dtype) for i in range(count)], np_dtype)
+    out = out.reshape(shape)
+    if mask is not None:
+        out &= mask & ((1 << 8 * np_dtype.itemsize) - 1)
+    return out if scale is None else out / scale
+
+
+def _zeros(shape: tuple[int, ...], dtype: str, scale: float | None) -> np.ndarray:
+    """An array variable's value behind a null pointer (as a scalar's is 0)."""
+    return np.zeros(shape, np.float64 if scale is not None else numpy_dtype(dtype))
+
+
+def numpy_dtype(dtype: str) -> np.dtype:
+    """The numpy dtype of a stable-retro integer type string (``'>u2'`` → ``>u2``, ``'|u1'`` → uint8)."""
+    order = dtype[:-2]
+    return np.dtype((">" if ">" in order else "<" if "<" in order else "=") + dtype[-2:])
 
 
 def read_all(variables, emulator) -> dict[str, int | float]:
@@ -211,7 +270,8 @@ class VariableReader:
     and a pointer chain that several variables share -- same address, address offset,
     pointer offsets but the last, pointer type: the fields of one struct, as MiniKart's
     and Mario Kart DS's -- is followed once per call; so is each address offset's source.
-    Only the value reads themselves are one ``read`` per variable. Memory reads have no
+    Only the value reads themselves are one ``read`` per variable (one block read per
+    array variable). Memory reads have no
     side effects, so reading a shared pointer once gives what each variable's own read
     would.
     """
@@ -228,9 +288,9 @@ class VariableReader:
             elif v.address_offset is not None:
                 key, last = (v.address, v.address_offset, (), None), 0
             else:  # a fixed address: read it directly
-                plan.append((v.name, -1, v.address, v.dtype, v.mask, v.scale))
+                plan.append((v.name, -1, v.address, v.dtype, v.mask, v.scale, v.shape))
                 continue
-            plan.append((v.name, chains.setdefault(key, len(chains)), last, v.dtype, v.mask, v.scale))
+            plan.append((v.name, chains.setdefault(key, len(chains)), last, v.dtype, v.mask, v.scale, v.shape))
         self._plan = tuple(plan)
         self._chains = tuple(chains)  # in index order (dicts keep insertion order)
         self._n_chains = len(chains)
@@ -261,17 +321,21 @@ class VariableReader:
         bases = [_UNSET] * self._n_chains
         sources: dict = {}
         out = {}
-        for name, chain, last, dtype, mask, scale in self._plan:
+        for name, chain, last, dtype, mask, scale, shape in self._plan:
             if chain < 0:
-                raw = read(last, dtype)
+                address = last
             else:
                 base = bases[chain]
                 if base is _UNSET:
                     base = bases[chain] = self._base(read, chain, sources)
-                if base is None:  # a null pointer reads as 0 (an int, scale or not)
-                    out[name] = 0
+                if base is None:  # a null pointer reads as 0 (an int, scale or not), an array as zeros
+                    out[name] = 0 if shape is None else _zeros(shape, dtype, scale)
                     continue
-                raw = read(base + last, dtype)
+                address = base + last
+            if shape is not None:
+                out[name] = read_array(emulator, address, dtype, shape, mask, scale)
+                continue
+            raw = read(address, dtype)
             if mask is not None:
                 raw &= mask
             out[name] = raw if scale is None else raw / scale
