@@ -11,6 +11,7 @@ import pytest
 import stable_retro
 
 import emurl
+from emurl.fileio import BACKENDS
 from emurl.errors import (
     EmulatorError,
     IntegrationError,
@@ -53,7 +54,7 @@ def test_every_stable_retro_integration_loads():
         assert integ.variables or integ.scenario().lua, game
         assert rom_extensions(integ.system), f"{game}: no core for {integ.system}"
         if integ.default_state is not None:
-            assert any(integ.default_state in integ.states(b) for b in (None, "desmume", "melonds")), game
+            assert any(integ.default_state in integ.states(b) for b in (None, *BACKENDS)), game
         integ.scenario()
         for name in integ.scenarios():
             scen = integ.scenario(name)

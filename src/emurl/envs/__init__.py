@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from emurl.envs.emulator_env import OBS_TYPES, EmulatorEnv
+from emurl.envs.emulator_env import EmulatorEnv
+from emurl.envs.observation import OBS_TYPES
 from emurl.envs.spec import V0, EnvSpec, build_env, check_spec, make, make_parallel
 from emurl.envs.versus import VersusEnv
 

@@ -9,14 +9,14 @@ import numpy as np
 
 from emurl.emulators import Emulator, EmulatorWrapper, open_emulator
 from emurl.envs.actions import ActionMap
-from emurl.envs.screen import observed_region
+from emurl.envs.episode_start import EpisodeStart
+from emurl.envs.observation import OBS_TYPES, Observer
 from emurl.envs.seats import Seats
 from emurl.errors import IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
 from emurl.games.variables import VariableReader
 
-OBS_TYPES = ("rgb", "ram", "variables")  # the one list: emurl.envs.spec re-exports it
 SCREENS = ("top", "bottom", "both")  # Nintendo DS: which screens an rgb observation shows
 
 
@@ -114,7 +114,12 @@ class EmulatorEnv(gym.Env):
             if isinstance(players, bool) or not isinstance(players, int) or not 1 <= players <= integ.players:
                 raise ValueError(f"{integ.name} is a {integ.players}-player game; players={players!r} is not possible")
             self.players = players
-            names = list(scenario) if isinstance(scenario, (list, tuple)) else [scenario] * players
+            if isinstance(scenario, (list, tuple)):
+                names = list(scenario)
+            elif scenario is None and players > 1 and integ.metadata.get("player_scenarios"):
+                names = list(integ.metadata["player_scenarios"])[:players]  # a Python scenario pays one seat
+            else:
+                names = [scenario] * players
             if len(names) != players:
                 raise ValueError(f"scenario: one per seat ({players}), got {len(names)}: {names}")
             loaded = {n: integ.scenario(n) for n in dict.fromkeys(names)}  # seats naming one file share it
@@ -172,6 +177,7 @@ class EmulatorEnv(gym.Env):
         emu.step()
 
         self._seats = Seats(self, self.scenarios) if self.players > 1 else None
+        self._episode_start = EpisodeStart(integ)
         self._python = scen.load_python() if self._seats is None else None
         self._lua = scen.lua and self._python is None and self._seats is None
         if self._lua:
@@ -183,9 +189,9 @@ class EmulatorEnv(gym.Env):
             self._needed = self._all_vars  # the module may read any variable
         # planned once: the fields of a struct share its pointer, followed once a step
         self._reader = VariableReader(self._needed)
-        self._obs_reader = VariableReader(self._all_vars)  # obs_type="variables"
         self._scen_state = ScenarioState(scen)
-        self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {v.name: float if v.scale else int for v in self._needed})
+        self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {
+            v.name: np.ndarray if v.shape else float if v.scale else int for v in self._needed})
 
         self._actions = ActionMap(integ, scen, self.buttons, getattr(emu, "default_actions", None), action_set)
         self.action_space = self.button_space = self._actions.space
@@ -212,16 +218,9 @@ class EmulatorEnv(gym.Env):
                 first_read = last - 1 if self.max_pool else last
                 self._skip_until = max(0, first_read - int(getattr(emu, "render_settle", 0)))
 
-        screen = emu.screen()
-        self._last_screen = screen
-        self._crop = observed_region(*screen.shape[:2], self.screens, getattr(emu, "stacked", True), scen.crop)
-        if self.obs_type == "rgb":
-            shape = screen[self._crop].shape if self._crop else screen.shape
-            self.observation_space = gym.spaces.Box(0, 255, shape, np.uint8)
-        elif self.obs_type == "ram":
-            self.observation_space = gym.spaces.Box(0, 255, emu.ram().shape, np.uint8)
-        else:
-            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(self._all_vars),), np.float32)
+        self._observer = Observer(self)
+        self._observe = self._observer  # called for every observation
+        self.observation_space = self._observer.space
         self.metadata = dict(self.metadata, render_fps=emu.frame_rate)
         self._needs_reset = True
 
@@ -260,20 +259,6 @@ class EmulatorEnv(gym.Env):
     def _read(self) -> dict:
         return self._reader(self.emulator)
 
-    def _observe(self, prev_screen=None) -> np.ndarray:
-        if self.obs_type == "rgb":
-            screen = self.emulator.screen()
-            self._last_screen = screen
-            crop = self._crop
-            obs = screen[crop] if crop else screen
-            if prev_screen is not None:  # max-pool only what is observed (one DS screen of two)
-                obs = np.maximum(obs, prev_screen[crop] if crop else prev_screen)
-            return obs
-        self._last_screen = None
-        if self.obs_type == "ram":
-            return self.emulator.ram()
-        return np.array(list(self._obs_reader(self.emulator).values()), dtype=np.float32)
-
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Load the start state, release every button and run one frame (as stable-retro does).
 
@@ -288,12 +273,14 @@ class EmulatorEnv(gym.Env):
             if initial is None:  # read each named state once: a curriculum asks every episode
                 initial = self._state_cache[name] = self.integration.load_state_bytes(name, self._backend)
         emu.load_state(initial)
+        self._episode_start.seed(emu, self.np_random)
         emu.set_buttons(self._zero, 0)
         if self._seats is not None:
             self._seats.release()
         if self.touch:
             emu.set_touch(0, 0, False)
         emu.step()
+        self._episode_start.run(emu)
         if self.noop_max:
             emu.step(int(self.np_random.integers(0, self.noop_max + 1)))
         if self._lua:
@@ -360,9 +347,9 @@ class EmulatorEnv(gym.Env):
     def render(self):
         if self.render_mode is None:
             return None
-        if self._last_screen is None:
-            self._last_screen = self.emulator.screen()
-        return self._last_screen
+        if self._observer.last_screen is None:
+            self._observer.last_screen = self.emulator.screen()
+        return self._observer.last_screen
 
     def wrap_emulator(self, wrap) -> EmulatorWrapper:
         """Put ``wrap(emulator)`` (an :class:`~emurl.emulators.EmulatorWrapper`) between this

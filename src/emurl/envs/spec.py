@@ -25,7 +25,8 @@ from dataclasses import dataclass, fields
 import gymnasium as gym
 
 from emurl.emulators import BACKENDS, Emulator, resolve_backend
-from emurl.envs.emulator_env import OBS_TYPES, EmulatorEnv
+from emurl.envs.emulator_env import EmulatorEnv
+from emurl.envs.observation import OBS_TYPES
 from emurl.envs.emulator_env import SCREENS as _DS_SCREENS
 from emurl.envs.versus import VersusEnv
 from emurl.errors import ConfigError
@@ -61,7 +62,7 @@ class EnvSpec:
     scenario: str | None = None
     """scenario name or JSON path (default: scenario.json)"""
     obs_type: str = "rgb"
-    """rgb (the screen), ram (all RAM, uint8) or variables (the integration's variables, float32)"""
+    """rgb (the screen), ram (all RAM, uint8), variables (the integration's variables, float32) or features (the integration's own, e.g. Dr. Mario's planes)"""
     action_set: str | list | None = None
     """discrete, multi_discrete, filtered, all, minimal (Atari 2600: ALE's minimal action set), or a named action set of the integration"""
     frame_skip: int = 4

@@ -42,10 +42,12 @@ class VersusEnv(ParallelEnv):
         self.max_episode_steps = max_episode_steps
         self.render_mode = env.render_mode
         self._steps = 0
+        self._per_seat = env._observer.per_seat  # each seat its own observation (features)
 
     @functools.lru_cache(maxsize=None)
     def observation_space(self, agent: str) -> gym.Space:
-        return self.env.observation_space
+        space = self.env.observation_space
+        return space[self.possible_agents.index(agent)] if self._per_seat else space
 
     @functools.lru_cache(maxsize=None)
     def action_space(self, agent: str) -> gym.Space:
@@ -55,7 +57,10 @@ class VersusEnv(ParallelEnv):
         obs, info = self.env.reset(seed=seed, options=options)
         self.agents = list(self.possible_agents)
         self._steps = 0
-        return {a: obs for a in self.agents}, {a: dict(info) for a in self.agents}
+        return self._split(obs), {a: dict(info) for a in self.agents}
+
+    def _split(self, obs) -> dict:
+        return {a: obs[p] if self._per_seat else obs for p, a in enumerate(self.agents)}
 
     def step(self, actions: dict):
         obs, _, terminated, _, info = self.env.step((actions["player_0"], actions["player_1"]))
@@ -65,7 +70,7 @@ class VersusEnv(ParallelEnv):
         seats = info.pop("seats", [{}, {}])
         agents = self.agents
         infos = {a: {**info, **seats[p]} for p, a in enumerate(agents)}
-        out = ({a: obs for a in agents}, {a: float(rewards[p]) for p, a in enumerate(agents)},
+        out = (self._split(obs), {a: float(rewards[p]) for p, a in enumerate(agents)},
                {a: terminated for a in agents}, {a: truncated for a in agents}, infos)
         if terminated or truncated:
             self.agents = []

@@ -30,6 +30,7 @@ from pathlib import Path
 from emurl.errors import IntegrationError, RomNotFoundError, UnknownGameError, UnknownStateError
 from emurl.fileio import STATE_SUFFIX, parse_state_file_name, read_state
 from emurl.games.jsonfile import read_json_object
+from emurl.games.pymodule import load_class
 from emurl.games.scenario import Scenario, load_scenario
 from emurl.games.variables import Variable
 
@@ -224,6 +225,25 @@ class Integration:
     @property
     def default_state(self) -> str | None:
         return self.metadata.get("default_state")
+
+    def features(self):
+        """The integration's feature observation, or None: ``metadata.json``'s
+        ``"features": "file.py:Class"`` (a class beside the data, instantiated with no
+        arguments). It has ``spaces``, a dict name → ``(shape, dtype, low, high)``, and
+        ``observe(values, seat) -> dict name → array``: what seat ``seat`` (0-based) sees,
+        from the step's variables (every variable of ``data.json``).
+
+        Raises:
+            IntegrationError: no such file or class, or a class without those two.
+        """
+        spec = self.metadata.get("features")
+        if not spec:
+            return None
+        where = f"{self.folder / 'metadata.json'}: features"
+        obj = load_class(spec, self.folder, where, default="Features")()
+        if not callable(getattr(obj, "observe", None)) or not isinstance(getattr(obj, "spaces", None), dict):
+            raise IntegrationError(f"{where}: {type(obj).__name__} must have spaces (a dict) and observe(values, seat)")
+        return obj
 
     @property
     def players(self) -> int:

@@ -26,13 +26,13 @@ variables to the step info; ``"action_set": NAME`` picks a named action set of t
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from emurl.errors import IntegrationError
 from emurl.games.jsonfile import read_json_object
+from emurl.games.pymodule import load_class
 
 OPS: dict[str, Callable[[int, int], int]] = {
     "equal": lambda v, r: int(v == r),
@@ -155,18 +155,9 @@ class Scenario:
         """Instantiate the ``"python"`` class beside the scenario file, or return None."""
         if not self.python:
             return None
-        file, _, cls_name = self.python.partition(":")
-        module_path = os.path.join(os.path.dirname(self.path), file)
         where = f"{self.path}: python"
-        if not os.path.isfile(module_path):
-            raise IntegrationError(f"{where}: {module_path} does not exist (expected \"file.py:ClassName\" beside the scenario)")
-        spec = importlib.util.spec_from_file_location(f"emurl_game_{abs(hash(module_path))}", module_path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        cls_name = cls_name or "Scenario"
-        if not hasattr(module, cls_name):
-            raise IntegrationError(f"{where}: {module_path} defines no class {cls_name!r}")
-        cls = getattr(module, cls_name)
+        cls = load_class(self.python, os.path.dirname(self.path), where, default="Scenario")
+        cls_name = cls.__name__
         factory = getattr(cls, "from_scenario", None)
         obj = factory(self) if callable(factory) else cls()
         for method in ("reset", "reward", "terminated"):

@@ -26,7 +26,7 @@ def _schedule(cfg: TrainConfig):
 def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
     """A new PPO or DQN on ``env`` (a VecEnv or an env) with ``cfg``'s hyperparameters:
     ``CnnPolicy`` on pixels, ``MlpPolicy`` on RAM or variables; TensorBoard logs to ``tb_dir``."""
-    policy = "CnnPolicy" if cfg.env.obs_type == "rgb" else "MlpPolicy"
+    policy = {"rgb": "CnnPolicy", "features": "MultiInputPolicy"}.get(cfg.env.obs_type, "MlpPolicy")
     common = dict(
         policy_kwargs=policy_kwargs(cfg.precision, cfg.env.obs_type),
         learning_rate=_schedule(cfg),

@@ -31,6 +31,11 @@ class OpponentSeat(gym.Wrapper):
             raise ValueError(f"OpponentSeat needs a two-seat env (Tuple action space), got {space}")
         self.action_space = space[0]
         self._seat_space = space[1]
+        obs_space = env.observation_space
+        # each seat its own observation (a Tuple, e.g. Dr. Mario's planes): the agent sees seat 0's
+        self._per_seat = isinstance(obs_space, gym.spaces.Tuple) and len(obs_space) == 2
+        if self._per_seat:
+            self.observation_space = obs_space[0]
         if opponent == "random":
             self._act = lambda obs, info: self._seat_space.sample()
         elif callable(getattr(opponent, "predict", None)):
@@ -47,15 +52,15 @@ class OpponentSeat(gym.Wrapper):
         if seed is not None:
             self._seat_space.seed(seed + 1)
         self._last = (obs, info)
-        return obs, info
+        return (obs[0] if self._per_seat else obs), info
 
     def step(self, action):
         obs, info = self._last
-        reply = self._act(obs, info)
+        reply = self._act(obs[1] if self._per_seat else obs, info)
         obs, reward, terminated, truncated, info = self.env.step((action, reply))
         info["opponent_reward"] = info["rewards"][1]
         self._last = (obs, info)
-        return obs, reward, terminated, truncated, info
+        return (obs[0] if self._per_seat else obs), reward, terminated, truncated, info
 
 
 __all__ = ["OpponentSeat"]
