@@ -81,3 +81,20 @@ def test_a_malformed_episode_start_names_the_file(user_game):
     root = user_game(files={"metadata.json": '{"default_state": "Level1", "episode_start": {"seed": {"address": 23}}}'})
     with pytest.raises(IntegrationError, match=r"MyAir-Genesis/metadata.json: episode_start.seed: expected"):
         EmulatorEnv("MyAir-Genesis", game_path=root)
+
+
+def test_the_agents_seat_learns_who_won():
+    """The one-agent view lifts seat 0's scenario info (win, end) to the top of info, which
+    emurl eval counts; the episode ends when a bottle tops out or is cleared."""
+    env = emurl.make(GAME, action_set="frame", opponent="random", frame_skip=4)
+    try:
+        env.reset(seed=0)
+        rng = np.random.default_rng(0)
+        for _ in range(2000):
+            _, reward, terminated, truncated, info = env.step(int(rng.integers(12)))
+            if terminated:
+                break
+        assert terminated and isinstance(info["win"], bool) and info["end"] in ("win", "loss", "top-out", "draw")
+        assert info["win"] == (info["end"] == "win") and info["rewards"][0] == reward
+    finally:
+        env.close()

@@ -17,8 +17,9 @@ class OpponentSeat(gym.Wrapper):
             a callable ``(observation, info) -> action``, or an object with SB3's
             ``predict(observation)`` (a loaded checkpoint's policy, run on the CPU here).
 
-    The reward is seat 0's; ``info["opponent_reward"]`` is seat 1's. Observations are the
-    env's (both seats see the same screen).
+    The reward is seat 0's; ``info["opponent_reward"]`` is seat 1's, and seat 0's own
+    scenario info (e.g. ``"win"``) is at the top of ``info``. Observations are the env's
+    (the same screen for both), or seat 0's where each seat has its own (features).
 
     Raises:
         ValueError: ``env`` has no second seat, or ``opponent`` is of no known kind.
@@ -59,6 +60,9 @@ class OpponentSeat(gym.Wrapper):
         reply = self._act(obs[1] if self._per_seat else obs, info)
         obs, reward, terminated, truncated, info = self.env.step((action, reply))
         info["opponent_reward"] = info["rewards"][1]
+        seats = info.get("seats")
+        if seats:  # a Python scenario's info of each seat: the agent's at the top (e.g. "win")
+            info.update(seats[0])
         self._last = (obs, info)
         return (obs[0] if self._per_seat else obs), reward, terminated, truncated, info
 
