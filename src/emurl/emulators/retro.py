@@ -129,7 +129,12 @@ class RetroBackend:
         self._memory.assign(address, dtype, value)
 
     def read_bytes(self, address: int, size: int) -> bytes:
-        """``size`` raw bytes from ``address`` (each byte read through the memory map)."""
+        """``size`` raw bytes from ``address``: a slice of the RAM block that holds them
+        (~2 us for a 128-byte playfield, against ~40 us a byte at a time through the memory
+        map, which a range across blocks or outside them still takes)."""
+        for start, block in self._memory.blocks.items():
+            if start <= address and address + size <= start + len(block):
+                return bytes(block[address - start: address - start + size])
         return bytes(self._memory.extract(address + i, "|u1") for i in range(size))
 
     @property
