@@ -1,6 +1,7 @@
 """``emurl play`` headless (SDL's dummy video driver) with scripted key events: the movie it
 records replays (emurl.movies.replay) to the frames it showed; pause, frame advance,
-F5/F7 states and rerecords; the key maps; Nintendo DS screens and touch in a subprocess."""
+F5/F7 states and rerecords; the key maps; two players at one keyboard on MiniDoc-Nes; Nintendo
+DS screens and touch in a subprocess."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ import pytest
 
 pygame = pytest.importorskip("pygame")
 
+from emurl.emulators import EmulatorWrapper  # noqa: E402
+from emurl.emulators.retro import PLAYERS  # noqa: E402
 from emurl.errors import EmurlError  # noqa: E402
 from emurl.games import load_integration  # noqa: E402
 from emurl.movies import load_movie  # noqa: E402
 from emurl.movies.replay import replay  # noqa: E402
 from emurl.play import KEYMAPS, format_keymap, key_code, key_press, keymap, play, state_path  # noqa: E402
+from emurl.play import session as play_session  # noqa: E402
 
 GAME = "Airstriker-Genesis"
 
@@ -139,6 +143,94 @@ def test_every_button_has_its_own_key_and_no_hotkey(system):
     assert all(b in text for b in km) and "hotkeys:" in text
 
 
+@pytest.mark.parametrize("system", sorted(PLAYERS))
+def test_two_players_keys_are_disjoint_and_player_1_keeps_its_map(system):
+    import stable_retro
+
+    buttons = stable_retro.get_system_info(system)["buttons"]
+    one, two = keymap(system, buttons, 0), keymap(system, buttons, 1)
+    assert one == keymap(system, buttons)
+    assert set(two) == set(one) == {b for b in buttons if b}
+    keys1 = {k for ks in one.values() for k in ks}
+    keys2 = [k for ks in two.values() for k in ks]
+    assert len(keys2) == len(set(keys2)) and not keys1 & set(keys2)
+    assert not {k for k in keys2 if k in ("p", "n", "period", "f1", "f5", "f7", "escape")}
+    for k in keys2:
+        key_code(k)
+    text = format_keymap(system, buttons, players=2)
+    assert f"{system} player 1 buttons:" in text and f"{system} player 2 buttons:" in text
+    with pytest.raises(EmurlError, match="players 1 and 2 only"):
+        keymap(system, buttons, 2)
+
+
+DOC = "MiniDoc-Nes"
+CAPSULE = {"x_p1": 0x0305, "x_p2": 0x0385, "rot_p1": 0x0325, "rot_p2": 0x03A5}  # MEMORY.md beside the integration
+
+
+def test_two_players_each_keys_move_their_own_capsule(tmp_path, monkeypatch):
+    opened = []
+
+    def spy(*args, **kwargs):
+        emu = open_emulator(*args, **kwargs)
+        opened.append(emu)
+        return emu
+
+    open_emulator = play_session.open_emulator
+    monkeypatch.setattr(play_session, "open_emulator", spy)
+    ram: dict[int, dict[str, int]] = {}
+    seen: dict[int, str] = {}
+
+    def on_frame(f, screen):
+        seen[f] = sha(screen)
+        ram[f] = {k: opened[0].read(a, "|u1") for k, a in CAPSULE.items()}
+
+    # the game is playing from frame ~10 (2P_L0_Low is the set-up), both capsules at x = 3
+    events = key_press("f", 20, 30)            # player 2's LEFT
+    events += key_press("right", 60, 30)       # player 1's RIGHT
+    events += key_press("k", 100)              # player 2's A (rotate)
+    events += key_press("x", 110)              # player 1's A
+    res = play(DOC, state="2P_L0_Low", players=2, record=tmp_path / "two.emv", fast=True, events=events,
+               max_frames=120, on_frame=on_frame, verbose=False)
+    assert res.frames == 120
+    x1 = [ram[f]["x_p1"] for f in range(120)]
+    x2 = [ram[f]["x_p2"] for f in range(120)]
+    assert x1[19] == x2[19] == 3
+    assert x2[55] < 3 and x1[55] == 3            # player 2's keys moved player 2's capsule only
+    assert x1[95] > 3 and x2[95] == x2[55]       # and player 1's moved player 1's only
+    assert ram[105]["rot_p2"] != ram[99]["rot_p2"] and ram[105]["rot_p1"] == ram[99]["rot_p1"]
+    assert ram[115]["rot_p1"] != ram[109]["rot_p1"] and ram[115]["rot_p2"] == ram[105]["rot_p2"]
+
+    movie = load_movie(tmp_path / "two.emv")
+    assert movie.players == 2 and movie.buttons.shape == (120, 2, len(movie.button_names))
+    col = movie.button_names.index
+    assert np.flatnonzero(movie.buttons[:, 1, col("LEFT")]).tolist() == list(range(20, 50))
+    assert np.flatnonzero(movie.buttons[:, 0, col("RIGHT")]).tolist() == list(range(60, 90))
+    assert np.flatnonzero(movie.buttons[:, 1, col("A")]).tolist() == [100]
+    assert np.flatnonzero(movie.buttons[:, 0, col("A")]).tolist() == [110]
+    assert not movie.buttons[:, 0, col("LEFT")].any() and not movie.buttons[:, 1, col("RIGHT")].any()
+    assert replayed(movie) == seen               # the movie drives both ports as play did
+
+
+class OnePort(EmulatorWrapper):
+    players = 1
+
+
+def test_two_players_refused_where_the_game_or_the_emulator_has_one(tmp_path, monkeypatch):
+    with pytest.raises(EmurlError, match=f"{GAME} is a 1-player game.*--players 2"):
+        play(GAME, players=2, fast=True, max_frames=1, verbose=False)
+    with pytest.raises(EmurlError, match="key maps for 1 or 2 players"):
+        play(DOC, players=3, fast=True, max_frames=1, verbose=False)
+    open_emulator = play_session.open_emulator
+    monkeypatch.setattr(play_session, "open_emulator", lambda *a, **k: OnePort(open_emulator(*a, **k)))
+    with pytest.raises(EmurlError, match=f"{DOC}: the emulator drives 1 controller port"):
+        play(DOC, players=2, fast=True, max_frames=1, verbose=False)
+    monkeypatch.undo()
+    res = play(DOC, players=1, record=tmp_path / "one.emv", fast=True, events=key_press("f", 0, 5), max_frames=5,
+               verbose=False)
+    assert load_movie(tmp_path / "one.emv").players == 1 and res.frames == 5   # one player: T F G H press nothing
+    assert not load_movie(tmp_path / "one.emv").buttons.any()
+
+
 def test_cli_play_keys_and_a_short_session(tmp_path, capsys):
     from emurl.cli.play import register
 
@@ -152,6 +244,16 @@ def test_cli_play_keys_and_a_short_session(tmp_path, capsys):
                               "--state", "Level1", "--scale", "1"])
     assert args.func(args) == 0
     assert load_movie(tmp_path / "c.emv").frames == 30
+    args = parser.parse_args(["play", DOC, "--keys", "--players", "2"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "Nes player 1 buttons:" in out and "Nes player 2 buttons:" in out
+    args = parser.parse_args(["play", GAME, "--players", "2", "--fast", "--max-frames", "1"])
+    with pytest.raises(EmurlError, match=GAME):
+        args.func(args)
+    args = parser.parse_args(["play", GAME, "--keys", "--players", "2"])
+    with pytest.raises(EmurlError, match=GAME):
+        args.func(args)
 
 
 DS_SESSION = r"""

@@ -15,6 +15,27 @@ F1          show / hide the key map
 Esc         quit (the movie is written)
 ==========  ================================================================
 
+Two players at one keyboard (``emurl play GAME --players 2``, for a game whose integration
+has two players on a system whose emulator drives two controller ports: NES, SNES,
+Genesis, Master System, Atari 2600). Player 1 keeps the one-player keys; player 2 has the
+same layout moved to the middle of the keyboard (:data:`PLAYER2_KEYS`). Each player's keys
+press that player's port every frame. On the NES:
+
+=======  ==================  ==================
+button   player 1 (port 1)   player 2 (port 2)
+=======  ==================  ==================
+D-pad    arrows              T F G H
+B / A    Z / X               J / K
+SELECT   Backspace           5
+START    Return              6
+=======  ==================  ==================
+
+(SNES and Genesis: player 1's A S D / Q W become U I O / 7 8.) A game with one player, or
+an emulator with one port, refuses ``--players 2`` naming the game. A movie recorded with
+two players holds both players' buttons (``.emv``, ``.bk2``). Some keyboards can't report
+many keys held at once (ghosting): if a key seems dead while the other player holds
+several, that is the keyboard.
+
 States are written where :meth:`~emurl.games.Integration.states` finds them
 (:func:`state_path`): ``Integration.user_state_dir()/<slot>.state``, or
 ``<slot>.<backend>.state`` on the DS backends (whose savestates only load on the backend
@@ -45,7 +66,8 @@ import os
 # Before pygame's first import (by the modules below): it prints a banner unless told not to.
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from emurl.play.keymap import HOTKEYS, KEYMAPS, format_keymap, key_code, key_press, keymap  # noqa: E402
-from emurl.play.session import PlayResult, play, state_path  # noqa: E402
+from emurl.play.keymap import HOTKEYS, KEYMAPS, PLAYER2_KEYS, format_keymap, key_code, key_press, keymap  # noqa: E402
+from emurl.play.session import PlayResult, check_players, play, state_path  # noqa: E402
 
-__all__ = ["HOTKEYS", "KEYMAPS", "PlayResult", "format_keymap", "key_code", "key_press", "keymap", "play", "state_path"]
+__all__ = ["HOTKEYS", "KEYMAPS", "PLAYER2_KEYS", "PlayResult", "check_players", "format_keymap", "key_code",
+           "key_press", "keymap", "play", "state_path"]

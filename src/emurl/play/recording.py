@@ -16,10 +16,11 @@ class Recording:
 
     Args:
         n_buttons: the pad's button count.
+        players: controller ports recorded (the movie's ``players``).
     """
 
-    def __init__(self, n_buttons: int):
-        self.n_buttons = n_buttons
+    def __init__(self, n_buttons: int, players: int = 1):
+        self.n_buttons, self.players = n_buttons, players
         self.rows: list[np.ndarray] = []
         self.touches: list[tuple[int, int, int]] = []
         self.saved: dict[str, tuple[bytes, int]] = {}  # state file → (state, frame) saved in this recording
@@ -30,8 +31,8 @@ class Recording:
         return len(self.rows)
 
     def add(self, pressed: np.ndarray, touch: tuple[int, int, int]) -> None:
-        """One frame: ``pressed`` uint8 (n_buttons,), ``touch`` ``(x, y, pressed)`` (kept
-        only while pressed, else ``(0, 0, 0)``)."""
+        """One frame: ``pressed`` uint8 (players, n_buttons) (or (n_buttons,) for one player),
+        ``touch`` ``(x, y, pressed)`` (kept only while pressed, else ``(0, 0, 0)``)."""
         self.rows.append(pressed)
         self.touches.append(touch if touch[2] else (0, 0, 0))
 
@@ -53,12 +54,12 @@ class Recording:
 
     def movie(self, *, game: str, system: str, buttons, rom_sha1: str, backend: str, core: str | None,
               start_state, touch: bool, frame_rate: float) -> Movie:
-        """The recording as a one-player :class:`~emurl.movies.Movie` (``buttons``: the pad's
-        names, None for an unused bit; ``touch``: keep the touch column)."""
+        """The recording as a :class:`~emurl.movies.Movie` of :attr:`players` players (``buttons``:
+        the pad's names, None for an unused bit; ``touch``: keep the touch column)."""
         n = self.frames
         return Movie(
             game=game, system=system, button_names=["" if b is None else b for b in buttons],
-            buttons=np.array(self.rows, np.uint8).reshape(n, 1, self.n_buttons), rom_sha1=rom_sha1,
+            buttons=np.array(self.rows, np.uint8).reshape(n, self.players, self.n_buttons), rom_sha1=rom_sha1,
             backend=backend, core=core, start_state=start_state,
             touch=np.array(self.touches, np.int16).reshape(n, 3) if touch else None,
             frame_rate=frame_rate,

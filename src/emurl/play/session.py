@@ -60,6 +60,25 @@ def state_path(integration, slot: str, backend: str) -> Path:
     return Path(integration.user_state_dir()) / state_file_name(slot, None if backend == "retro" else backend)
 
 
+def check_players(integ, players: int, ports: int | None = None) -> None:
+    """Refuse ``players`` humans where the game or the emulator has fewer: ``integ`` is the
+    game's :class:`~emurl.games.Integration` (its ``players``), ``ports`` the controller
+    ports the backend drives (``Emulator.players``; None: not known yet).
+
+    Raises:
+        EmurlError: ``players`` is not 1 or 2 (the key maps there are), more than the game
+            has (the message names the game) or more than ``ports``.
+    """
+    if players not in (1, 2):
+        raise EmurlError(f"--players {players}: emurl play has key maps for 1 or 2 players")
+    if players > integ.players:
+        raise EmurlError(f"{integ.name} is a {integ.players}-player game (its integration has no player "
+                         f"{integ.players + 1}); --players {players} is not possible")
+    if ports is not None and players > ports:
+        raise EmurlError(f"{integ.name}: the emulator drives {ports} controller port(s) on {integ.system}; "
+                         f"--players {players} is not possible")
+
+
 def _start(integ, state: str | None, backend: str) -> tuple[bytes | None, str | bytes | None]:
     """(bytes to load, the movie's start_state) for ``state`` ('default', a name, or None)."""
     name = integ.default_state if state == "default" else state
@@ -78,7 +97,8 @@ class Session:
         emulator: the open emulator, at the start state.
         window: the :class:`~emurl.play.window.Window` showing it.
         screen: the emulator's screen now, uint8 (H, W, 3).
-        key_bits: pygame key code → buttons held (:func:`~emurl.play.keymap.key_buttons`).
+        key_bits: pygame key code → buttons held, uint8 (players, buttons): row ``p`` goes
+            to port ``p`` (:func:`~emurl.play.keymap.key_buttons`).
         slot_file: the state file F5 writes and F7 reads.
         recording: where each frame's buttons go.
         recording_movie: whether a movie is being recorded (F7 then rerecords).
@@ -108,6 +128,7 @@ class Session:
         self.screen = screen
         self.running = True
         self.period = 1.0 / float(emulator.frame_rate or 60.0)
+        self.players = recording.players
         self.next_t = time.perf_counter()
 
     def run(self, max_frames: int | None = None) -> None:
@@ -219,8 +240,9 @@ class Session:
 
     # -- frames -------------------------------------------------------------------------
     def step(self) -> None:
-        """Run one emulated frame with the keys held now (and the touch), record it, show it."""
-        pressed = np.zeros(len(self.emu.buttons), np.uint8)
+        """Run one emulated frame with the keys held now (each player's on its port, and the
+        touch), record it, show it."""
+        pressed = np.zeros((self.players, len(self.emu.buttons)), np.uint8)
         codes = set(self.keys_down)
         if self.held is not None:
             codes |= {int(c) for c in self.held(self.frame)}
@@ -228,7 +250,8 @@ class Session:
             bits = self.key_bits.get(c)
             if bits is not None:
                 pressed |= bits
-        self.emu.set_buttons(pressed, 0)
+        for p in range(self.players):
+            self.emu.set_buttons(pressed[p], p)
         if self.touch_ok:
             self.emu.set_touch(self.touch[0], self.touch[1], bool(self.touch[2]))
         self.emu.step(1)
@@ -259,6 +282,7 @@ def play(
     *,
     game_path=None,
     slot: str = "quicksave",
+    players: int = 1,
     events: Iterable[tuple[int, object]] | None = None,
     held: Callable[[int], Iterable[int]] | None = None,
     max_frames: int | None = None,
@@ -277,6 +301,9 @@ def play(
         fast: don't throttle to the game's frame rate (``Emulator.frame_rate``, frames/s).
         game_path: extra integration folders.
         slot: state name that F5 saves and F7 loads (see :func:`state_path`).
+        players: 1, or 2 for two people at one keyboard: player 1's keys press port 1's
+            buttons, player 2's (:data:`~emurl.play.keymap.PLAYER2_KEYS`) port 2's, every
+            frame; a movie records both (``.emv`` and ``.bk2``; ``.dsm`` is DS only).
         events: scripted ``(frame, pygame.event.Event)`` pairs, each posted to pygame's
             queue just before emulated frame ``frame`` runs (see :func:`~emurl.play.key_press`).
         held: scripted key state: ``held(frame)`` → pygame key codes held on that frame,
@@ -294,7 +321,8 @@ def play(
 
     Raises:
         EmurlError: a bad ``record`` extension, ``.dsm`` not from power-on on DeSmuME, a
-            bad ``slot`` or ``scale``; UnknownGameError, RomNotFoundError,
+            bad ``slot`` or ``scale``; ``players=2`` on a one-player game or a
+            one-port emulator (:func:`check_players`); UnknownGameError, RomNotFoundError,
             UnknownStateError, EmulatorError as the game's env would.
     """
     if int(scale) < 1:
@@ -307,10 +335,12 @@ def play(
     if record is not None and not record.parent.is_dir() and str(record.parent):
         raise EmurlError(f"--record {record}: no such folder {record.parent}")
     integ = load_integration(game, game_path)
+    check_players(integ, players)
     rom = integ.require_rom()
     emu = open_emulator(rom, integ.system, backend)
     say = print if verbose else (lambda *a, **k: None)
     try:
+        check_players(integ, players, getattr(emu, "players", 1))
         backend = emu.backend
         slot_file = state_path(integ, slot, backend)
         ext = record.suffix.lower() if record is not None else None
@@ -331,12 +361,12 @@ def play(
         if getattr(emu, "show", None) is not None and not stacked:
             emu.show("top")
         first = emu.screen()
-        help_lines = format_keymap(integ.system, buttons, touch_ok and stacked).splitlines()
+        help_lines = format_keymap(integ.system, buttons, touch_ok and stacked, players).splitlines()
         window = Window(f"emurl play {integ.name}", first.shape[0], first.shape[1], scale, help_lines)
-        recording = Recording(len(buttons))
-        session = Session(emu, window, first, key_buttons(integ.system, buttons), slot_file, recording, record is not None,
-                          touch=touch_ok, stacked=stacked, events=events, held=held, on_frame=on_frame, fast=fast,
-                          say=say)
+        recording = Recording(len(buttons), players)
+        session = Session(emu, window, first, key_buttons(integ.system, buttons, players), slot_file, recording,
+                          record is not None, touch=touch_ok, stacked=stacked, events=events, held=held,
+                          on_frame=on_frame, fast=fast, say=say)
         try:
             session.run(max_frames)
         finally:
@@ -355,4 +385,4 @@ def play(
     return result
 
 
-__all__ = ["PlayResult", "Session", "play", "state_path"]
+__all__ = ["PlayResult", "Session", "check_players", "play", "state_path"]
