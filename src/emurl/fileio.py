@@ -58,11 +58,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 def state_file_name(name: str, backend: str | None = None) -> str:
     """A savestate's file name: ``<name>.<backend>.state`` (e.g. ``"Track0.desmume.state"``),
-    or stable-retro's plain ``<name>.state`` when ``backend`` is None. Only a tag of
-    :data:`BACKENDS` reads back as a backend (:func:`parse_state_file_name`); another one
-    (a test's fake emulator) stays part of the name.
+    or stable-retro's plain ``<name>.state`` for the ``"retro"`` backend (so that
+    stable-retro's own tools load it too) or None. Only a tag of :data:`BACKENDS` reads back
+    as a backend (:func:`parse_state_file_name`); another one (a test's fake emulator) stays
+    part of the name.
     """
-    return f"{name}{STATE_SUFFIX}" if backend is None else f"{name}.{backend}{STATE_SUFFIX}"
+    return f"{name}{STATE_SUFFIX}" if backend in (None, "retro") else f"{name}.{backend}{STATE_SUFFIX}"
 
 
 def parse_state_file_name(filename: str) -> tuple[str, str | None]:

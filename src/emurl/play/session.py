@@ -57,7 +57,7 @@ def state_path(integration, slot: str, backend: str) -> Path:
     """
     if not slot or slot.startswith("_") or "/" in slot or os.sep in slot or slot.endswith(STATE_SUFFIX):
         raise EmurlError(f"--slot {slot!r}: expected a plain state name (not starting with '_', no '/', no .state)")
-    return Path(integration.user_state_dir()) / state_file_name(slot, None if backend == "retro" else backend)
+    return Path(integration.user_state_dir()) / state_file_name(slot, backend)
 
 
 def check_players(integ, players: int, ports: int | None = None) -> None:
