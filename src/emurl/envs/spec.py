@@ -35,14 +35,19 @@ from emurl.wrappers import atari_pipeline
 from emurl.wrappers.curriculum import StartStateCurriculum
 from emurl.wrappers.life_loss import LifeLossTermination
 from emurl.wrappers.opponent import OpponentSeat
+from emurl.wrappers.placement import GreedyOpponent, PlacementActions
 
 PIPELINES = (None, "atari", "auto")
 """None: observations as the env gives them; ``"atari"``: :func:`~emurl.wrappers.atari_pipeline`;
 ``"auto"``: ``"atari"`` for ``obs_type="rgb"``, None otherwise (what training uses)."""
 SCREENS = (None, *_DS_SCREENS)
-OPPONENTS = (None, "random")
-"""Who plays seat 1 in a one-agent view of a two-player game (a policy object can be
-passed to :class:`~emurl.wrappers.opponent.OpponentSeat` directly)."""
+OPPONENTS = (None, "random", "greedy")
+"""Who plays seat 1 in a one-agent view of a two-player game: uniformly random actions, or
+the greedy placement player (:class:`~emurl.wrappers.placement.GreedyOpponent`, for games
+whose integration declares placement actions). A policy object can be passed to
+:class:`~emurl.wrappers.opponent.OpponentSeat` directly."""
+PLACEMENT = "placement"
+"""The ``action_set`` of one decision per piece (:class:`~emurl.wrappers.placement.PlacementActions`)."""
 
 
 @dataclass
@@ -64,9 +69,9 @@ class EnvSpec:
     obs_type: str = "rgb"
     """rgb (the screen), ram (all RAM, uint8), variables (the integration's variables, float32) or features (the integration's own, e.g. Dr. Mario's planes)"""
     action_set: str | list | None = None
-    """discrete, multi_discrete, filtered, all, minimal (Atari 2600: ALE's minimal action set), or a named action set of the integration"""
+    """discrete, multi_discrete, filtered, all, minimal (Atari 2600: ALE's minimal action set), a named action set of the integration, or placement (one step places one piece, with an action mask; integrations that declare it)"""
     frame_skip: int = 4
-    """emulator frames per agent step (the action is held; rewards are summed)"""
+    """emulator frames per agent step (the action is held; rewards are summed); placement actions and the greedy opponent run at 1"""
     max_pool: bool = True
     """observe the max of the last two frames of a step (Atari flicker)"""
     noop_max: int = 0
@@ -98,7 +103,7 @@ class EnvSpec:
     players: int = 1
     """seats on the emulator, each on its controller port (2: see make_parallel and opponent)"""
     opponent: str | None = None
-    """two-player games: who plays seat 1 while the agent plays seat 0 (random); none: one player"""
+    """two-player games: who plays seat 1 while the agent plays seat 0 (random, greedy); none: one player"""
     game_path: str | None = None
     """extra integration folders"""
 
@@ -116,6 +121,9 @@ class EnvSpec:
         if isinstance(self.players, bool) or not isinstance(self.players, int) or not 1 <= self.players <= 4:
             raise ConfigError(f"players must be a whole number from 1 to 4, got {self.players!r}")
         _check_choice("opponent", self.opponent, OPPONENTS)
+        if self.opponent == "greedy" and self.frame_skip != 1 and self.action_set != PLACEMENT:
+            raise ConfigError("opponent='greedy' presses its plan frame by frame: use frame_skip=1 or "
+                              f"action_set='{PLACEMENT}' (got frame_skip={self.frame_skip})")
 
     def replace(self, **changes) -> EnvSpec:
         """A copy with ``changes`` (checked as at construction)."""
@@ -181,15 +189,20 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None) -> gym.Env:
     if spec.players > 1 and not spec.opponent:
         raise ConfigError(f"{spec.game}: build_env makes one agent's env; for players={spec.players} use make_parallel "
                           "(an agent per seat) or opponent= (seat 1 played for you)")
+    placement = spec.action_set == PLACEMENT
+    frame_skip = 1 if placement else spec.frame_skip
+    action_set = _placement_frame_set(spec) if placement else spec.action_set
     env: gym.Env = EmulatorEnv(
-        spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=spec.action_set,
-        frame_skip=spec.frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
+        spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=action_set,
+        frame_skip=frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
         backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator,
         players=2 if spec.opponent else spec.players,
     )
     try:
         if spec.opponent:
-            env = OpponentSeat(env, spec.opponent)
+            env = OpponentSeat(env, _opponent(env, spec))
+        if placement:
+            env = PlacementActions(env)
         if spec.max_episode_steps:
             env = gym.wrappers.TimeLimit(env, spec.max_episode_steps)
         if spec.episode_statistics:
@@ -207,6 +220,25 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None) -> gym.Env:
         env.close()
         raise
     return env
+
+
+def _placement_frame_set(spec: EnvSpec) -> str | list | None:
+    """The frame-level action set placement actions press (the integration's ``"placement"``
+    names it; none: the default set)."""
+    declared = load_integration(spec.game, spec.game_path).metadata.get("placement")
+    if not declared:
+        raise ConfigError(f"{spec.game}: action_set='{PLACEMENT}' needs placement actions, which its integration does "
+                          "not declare (\"placement\" in metadata.json)")
+    return declared.get("action_set") if isinstance(declared, dict) else None
+
+
+def _opponent(env: gym.Env, spec: EnvSpec):
+    if spec.opponent != "greedy":
+        return spec.opponent
+    try:
+        return GreedyOpponent(env)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def make(game: str | EnvSpec, pipeline_kwargs: dict | None = None, emulator: Emulator | None = None, **settings) -> gym.Env:

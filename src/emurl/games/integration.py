@@ -245,6 +245,30 @@ class Integration:
             raise IntegrationError(f"{where}: {type(obj).__name__} must have spaces (a dict) and observe(values, seat)")
         return obj
 
+    def placement(self) -> tuple[object, list[Variable]] | None:
+        """The integration's placement actions, or None: ``metadata.json``'s ``"placement":
+        {"class": "file.py:Class", "action_set": "frame", "variables": {...}}``. The class (beside
+        the data, made with no arguments) has ``n`` (placements), ``names``,
+        ``search(values, seat)`` (``.mask``, ``.landings``), ``greedy(values, seat)``,
+        ``falling``, ``piece`` and ``position``; it reads the step's variables plus
+        ``"variables"`` (``data.json``'s format: RAM it needs that ``info`` need not carry).
+        Returns ``(placements, those variables)``.
+
+        Raises:
+            IntegrationError: no such file or class, a class without ``search``, or a bad variable.
+        """
+        spec = self.metadata.get("placement")
+        if not spec:
+            return None
+        where = f"{self.folder / 'metadata.json'}: placement"
+        if not isinstance(spec, dict) or "class" not in spec:
+            raise IntegrationError(f"{where}: expected {{\"class\": \"file.py:Class\", \"variables\": {{...}}}}, got {spec!r}")
+        obj = load_class(spec["class"], self.folder, f"{where}.class", default="Placements")()
+        if not callable(getattr(obj, "search", None)) or not isinstance(getattr(obj, "n", None), int):
+            raise IntegrationError(f"{where}.class: {type(obj).__name__} must have n (an int) and search(values, seat)")
+        extra = [Variable.from_json(k, v, where) for k, v in (spec.get("variables") or {}).items()]
+        return obj, extra
+
     @property
     def players(self) -> int:
         """How many players the game has: ``metadata.json``'s ``"players"`` (ours), else the

@@ -11,6 +11,12 @@ what a table cannot say, as pure functions of the variables (no emulator, no gym
   player's side: planes uint8 (12, 16, 8) and a vector float32 (46,);
 - :mod:`~emurl.games.drmario.reward`: the versus scenario (dense and sparse reward per
   seat, the end of a round).
+- :mod:`~emurl.games.drmario.placement`: placement actions (anchor column × rotation, 32),
+  the placements the falling capsule can still reach under MiniDoc's rules, and the frames
+  of buttons that reach one;
+- :mod:`~emurl.games.drmario.greedy`: the greedy placement player's score and choice;
+- :mod:`~emurl.games.drmario.player`: one seat's placements read from the step's variables
+  (what MiniDoc-Nes's ``metadata.json`` declares as ``"placement"``).
 
 Every game fact comes from the shared facts file ``facts/dr-mario.md`` and the public
 disassembly (Nostaljipi/dr-mario-disassembly); none was checked against a running
