@@ -28,7 +28,8 @@ class EmulatorEnv(gym.Env):
         state: start state name (default: the integration's ``default_state``; None there
             means power-on).
         scenario: scenario name or path to a JSON file (default ``"scenario"``); with
-            ``players > 1`` also a list, one per seat (see :mod:`emurl.envs.seats`).
+            ``players > 1`` also a list, one per seat (see :mod:`emurl.envs.seats`); one name
+            ``x`` means ``x`` for seat 0 and ``x_p2`` for seat 1 where the integration has it.
         obs_type: ``"rgb"``: the screen, uint8 (H, W, 3), cropped by the scenario's
             ``crop`` if any; ``"ram"``: all RAM blocks, uint8 (N,); ``"variables"``: every
             ``data.json`` variable in file order, float32 (V,).
@@ -116,10 +117,10 @@ class EmulatorEnv(gym.Env):
             self.players = players
             if isinstance(scenario, (list, tuple)):
                 names = list(scenario)
-            elif scenario is None and players > 1 and integ.metadata.get("player_scenarios"):
-                names = list(integ.metadata["player_scenarios"])[:players]  # a Python scenario pays one seat
-            else:
-                names = [scenario] * players
+            else:  # seat p's own file <name>_p<p+1>.json where the integration has one (a Python scenario pays one seat)
+                base = scenario or "scenario"
+                own = [f"{base}_p{p + 1}" for p in range(1, players)]
+                names = [scenario] + (own if all(n in integ.scenarios() for n in own) else [scenario] * (players - 1))
             if len(names) != players:
                 raise ValueError(f"scenario: one per seat ({players}), got {len(names)}: {names}")
             loaded = {n: integ.scenario(n) for n in dict.fromkeys(names)}  # seats naming one file share it

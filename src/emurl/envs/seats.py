@@ -7,8 +7,9 @@ two-player integrations and ours need:
 
 - one table scenario for every seat, whose ``"rewards"`` list holds one reward object per
   player (stable-retro's ``Pong-Atari2600``: seat ``p`` is paid by ``rewards[p]``);
-- one scenario per seat (``scenario=["scenario", "scenario_p2"]``), each paying its seat
-  with its first reward object or its Python class (a Python scenario serves one seat).
+- one scenario per seat (``scenario=["scenario", "scenario_p2"]``; a single name ``x`` picks
+  ``x`` and ``x_p2`` where the integration has both), each paying its seat with its first
+  reward object or its Python class (a Python scenario serves one seat).
 
 ``done`` conditions are the game's: the episode ends on the frame any seat's scenario
 says so. Rewards are summed over the frames of a step as for one player.

@@ -24,7 +24,7 @@ from emurl.envs.spec import EnvSpec
 from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
 
-ALGOS = ("ppo", "dqn")
+ALGOS = ("ppo", "dqn", "maskable_ppo")
 
 
 
@@ -47,7 +47,7 @@ class TrainConfig:
     env: EnvSpec = field(default_factory=train_env_defaults)
     """the env: game, state, observations, actions, frame skip, pipeline, ..."""
     algo: str = "ppo"
-    """ppo or dqn (Stable-Baselines3)"""
+    """ppo or dqn (Stable-Baselines3), or maskable_ppo (sb3-contrib: PPO that only picks actions the env's action_masks() allow, e.g. placement actions)"""
     total_steps: int = 100_000
     """agent steps to train for (all envs together)"""
     num_envs: int = 4

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+from sb3_contrib import MaskablePPO
 
 from emurl.envs import build_env
 from emurl.fileio import atomic_write
@@ -24,10 +25,14 @@ def _episode(model, env, deterministic: bool, frames: bool) -> Iterator[np.ndarr
     done = False
     ret, length = 0.0, 0
     episode_start = np.ones((1,), dtype=bool)
+    masked = isinstance(model, MaskablePPO)
     while not done:
         if frames:
             yield env.render()
-        action, state = model.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
+        if masked:  # only actions the env allows now (placement actions: reachable placements)
+            action, state = model.predict(obs, deterministic=deterministic, action_masks=env.get_wrapper_attr("action_masks")())
+        else:
+            action, state = model.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
         episode_start = np.zeros((1,), dtype=bool)
         obs, reward, terminated, truncated, info = env.step(int(action) if np.ndim(action) == 0 else action)
         ret += float(reward)

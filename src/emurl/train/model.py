@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from sb3_contrib import MaskablePPO
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
@@ -13,7 +14,7 @@ from emurl.fileio import atomic_write
 from emurl.train.config import TrainConfig
 from emurl.train.policies import policy_kwargs
 
-ALGORITHMS = {"ppo": PPO, "dqn": DQN}
+ALGORITHMS = {"ppo": PPO, "dqn": DQN, "maskable_ppo": MaskablePPO}
 
 
 def _schedule(cfg: TrainConfig):
@@ -24,7 +25,7 @@ def _schedule(cfg: TrainConfig):
 
 
 def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
-    """A new PPO or DQN on ``env`` (a VecEnv or an env) with ``cfg``'s hyperparameters:
+    """A new PPO, MaskablePPO or DQN on ``env`` (a VecEnv or an env) with ``cfg``'s hyperparameters:
     ``CnnPolicy`` on pixels, ``MlpPolicy`` on RAM or variables; TensorBoard logs to ``tb_dir``."""
     policy = {"rgb": "CnnPolicy", "features": "MultiInputPolicy"}.get(cfg.env.obs_type, "MlpPolicy")
     common = dict(
@@ -36,8 +37,8 @@ def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
         tensorboard_log=tb_dir,
         device=cfg.device,
     )
-    if cfg.algo == "ppo":
-        return PPO(
+    if cfg.algo in ("ppo", "maskable_ppo"):
+        return ALGORITHMS[cfg.algo](
             policy, env, n_steps=cfg.n_steps, batch_size=cfg.batch_size, n_epochs=cfg.n_epochs,
             gae_lambda=cfg.gae_lambda, clip_range=cfg.clip_range, ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef,
             max_grad_norm=cfg.max_grad_norm, **common,

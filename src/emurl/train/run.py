@@ -25,12 +25,14 @@ from pathlib import Path
 
 import gymnasium as gym
 import torch
+from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
 
 from emurl.envs import build_env, check_spec
 from emurl.train.callbacks import RunCallback, StopOnSignal
 from emurl.train.config import TrainConfig, apply, write_yaml_atomic
 from emurl.train.evaluate import load_run_config
 from emurl.train.model import build_model, latest_checkpoint, load_model
+from emurl.emulators.process import start_method
 from emurl.vector import SharedMemoryVecEnv
 
 
@@ -55,9 +57,15 @@ def preflight(cfg: TrainConfig) -> None:
     check_spec(cfg.env)
 
 
-def make_vec(cfg: TrainConfig) -> SharedMemoryVecEnv:
-    """``cfg.num_envs`` training envs, one process each, seeded ``seed``, ``seed + 1``, ..."""
-    venv = SharedMemoryVecEnv([_EnvFactory(cfg) for _ in range(cfg.num_envs)])
+def make_vec(cfg: TrainConfig) -> VecEnv:
+    """``cfg.num_envs`` training envs, one process each, seeded ``seed``, ``seed + 1``, ...:
+    emurl's shared-memory vector env for array observations, Stable-Baselines3's
+    ``SubprocVecEnv`` for the ``Dict`` ones of ``obs_type="features"`` (small: pickled)."""
+    factories = [_EnvFactory(cfg) for _ in range(cfg.num_envs)]
+    if cfg.env.obs_type == "features":
+        venv = SubprocVecEnv(factories, start_method=start_method())
+    else:
+        venv = SharedMemoryVecEnv(factories)
     venv.seed(cfg.seed)
     return venv
 
