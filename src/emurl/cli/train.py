@@ -8,6 +8,7 @@ after ``import emurl``), which every other verb (``emurl games list``, ...) woul
 from __future__ import annotations
 
 from emurl.cli.common import add_config_flags, config_overrides
+from emurl.envs.spec import OPPONENTS
 from emurl.train.config import ALGOS, build_config
 
 
@@ -32,6 +33,7 @@ def _eval(args) -> int:
     det = True if args.deterministic else (False if args.stochastic else None)
     res = evaluate(
         args.target, episodes=args.episodes, video=args.video, deterministic=det, backend=args.backend,
+        opponent=args.opponent,
         progress=lambda ep, r, n: print(f"episode {ep + 1}: return {r:g}, length {n}"),
     )
     print(
@@ -65,6 +67,8 @@ def register(subparsers) -> None:
     g.add_argument("--stochastic", action="store_true", help="sample actions")
     p.add_argument("--backend", help="emulator backend to evaluate on (default: the run's), "
                    "e.g. melonds for a policy trained on desmume")
+    p.add_argument("--opponent", choices=[o for o in OPPONENTS if o],
+                   help="two-player runs: who plays seat 1 (default: the run's), e.g. greedy after training on random")
     p.set_defaults(func=_eval)
 
 

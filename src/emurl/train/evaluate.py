@@ -11,6 +11,7 @@ import numpy as np
 from sb3_contrib import MaskablePPO
 
 from emurl.envs import build_env
+from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
 from emurl.movies.replay import write_video
 from emurl.train.config import TrainConfig, apply, load_yaml
@@ -111,11 +112,13 @@ def load_run_config(run_dir: str | os.PathLike) -> TrainConfig:
 
 
 def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False, deterministic: bool | None = None,
-             progress=None, backend: str | None = None) -> dict:
+             progress=None, backend: str | None = None, opponent: str | None = None) -> dict:
     """Evaluate a run folder (its latest checkpoint) or a checkpoint file inside a run.
 
     ``backend`` runs the evaluation on another emulator backend than the run's (a DS
     policy trained on ``"desmume"`` evaluated on ``"melonds"``); None keeps the run's.
+    ``opponent`` (two-player runs) plays seat 1 with another opponent than the run's
+    (``"greedy"`` after training against ``"random"``); ``eval.json`` records it.
     Writes ``eval.json`` (and ``videos/eval_final.mp4`` with ``video``) into the run folder;
     its ``backend`` says which one ran (None: the system's default).
 
@@ -137,6 +140,10 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
     spec = cfg.eval_env()
     if backend is not None:
         spec = spec.replace(backend=backend)
+    if opponent is not None:  # a two-player run against another opponent than it trained with
+        if not spec.opponent:
+            raise ConfigError(f"{run_dir}: this run plays one player ({spec.game}); --opponent is for two-player runs")
+        spec = spec.replace(opponent=opponent)
     env = build_env(spec)
     try:
         model = load_model(cfg, ckpt)
@@ -144,7 +151,8 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
         res = run_episodes(model, env, episodes, det, run_dir / "videos" / "eval_final.mp4" if video else None, progress)
     finally:
         env.close()
-    res.update(checkpoint=str(ckpt), steps=int(model.num_timesteps), deterministic=det, backend=spec.backend)
+    res.update(checkpoint=str(ckpt), steps=int(model.num_timesteps), deterministic=det, backend=spec.backend,
+               opponent=spec.opponent)
     atomic_write(run_dir / "eval.json", json.dumps(res, indent=2).encode())
     return res
 
