@@ -25,15 +25,14 @@ from pathlib import Path
 
 import gymnasium as gym
 import torch
-from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
+from stable_baselines3.common.vec_env import VecEnv
 
 from emurl.envs import build_env, check_spec
 from emurl.train.callbacks import RunCallback, StopOnSignal
 from emurl.train.config import TrainConfig, apply, write_yaml_atomic
 from emurl.train.evaluate import load_run_config
 from emurl.train.model import build_model, latest_checkpoint, load_model
-from emurl.emulators.process import start_method
-from emurl.vector import SharedMemoryVecEnv
+from emurl.vector import SharedMemoryVecEnv, subprocess_vec_env
 
 
 def make_env(cfg: TrainConfig, evaluation: bool = False) -> gym.Env:
@@ -63,7 +62,7 @@ def make_vec(cfg: TrainConfig) -> VecEnv:
     ``SubprocVecEnv`` for the ``Dict`` ones of ``obs_type="features"`` (small: pickled)."""
     factories = [_EnvFactory(cfg) for _ in range(cfg.num_envs)]
     if cfg.env.obs_type == "features":
-        venv = SubprocVecEnv(factories, start_method=start_method())
+        venv = subprocess_vec_env(factories)
     else:
         venv = SharedMemoryVecEnv(factories)
     venv.seed(cfg.seed)

@@ -21,7 +21,7 @@ Scripts that use it must guard their entry point with ``if __name__ == "__main__
 
 from __future__ import annotations
 
-from emurl.vector.make import make_vec_env
+from emurl.vector.make import make_vec_env, subprocess_vec_env
 from emurl.vector.shm import SharedMemoryVecEnv
 
-__all__ = ["SharedMemoryVecEnv", "make_vec_env"]
+__all__ = ["SharedMemoryVecEnv", "make_vec_env", "subprocess_vec_env"]

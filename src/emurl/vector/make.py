@@ -6,7 +6,9 @@ import functools
 
 import gymnasium as gym
 from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import SubprocVecEnv
 
+from emurl.emulators.process import start_method
 from emurl.envs import EnvSpec, build_env
 from emurl.envs.settings import spec_from_dict
 from emurl.vector.shm import SharedMemoryVecEnv
@@ -53,4 +55,11 @@ def make_vec_env(game: str | EnvSpec, num_envs: int, seed: int = 0, pipeline: st
     return venv
 
 
-__all__ = ["make_vec_env"]
+def subprocess_vec_env(env_fns: list) -> SubprocVecEnv:
+    """Stable-Baselines3's ``SubprocVecEnv`` (observations pickled through pipes), its workers
+    started as emurl starts all of its own (:func:`emurl.emulators.process.start_method`):
+    for ``Dict`` observations, which :class:`SharedMemoryVecEnv` (one ``Box``) does not hold."""
+    return SubprocVecEnv(env_fns, start_method=start_method())
+
+
+__all__ = ["make_vec_env", "subprocess_vec_env"]
