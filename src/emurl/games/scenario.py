@@ -26,6 +26,8 @@ variables to the step info; ``"action_set": NAME`` picks a named action set of t
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -337,3 +339,18 @@ class ScenarioState:
             reward += t(values[t.variable], deltas[t.variable])
         done = self.done(values, deltas) if self.done is not None else False
         return float(reward), bool(done)
+
+
+def option_values(cls, raw, where: str) -> dict:
+    """A Python scenario's options object (``"race"``, ``"match"``, ...) as a dict, its keys
+    checked against the fields of the options dataclass ``cls`` (values are the caller's to check).
+
+    Raises:
+        IntegrationError: an unknown key; the message names ``where`` and the keys there are.
+    """
+    raw = dict(raw or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise IntegrationError(f"{where}: unknown key(s) {unknown} (keys: {', '.join(sorted(names))})")
+    return raw

@@ -48,12 +48,13 @@ only as changes from their values at reset. A top-out is p's way of losing: it g
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
 from emurl.errors import IntegrationError
+from emurl.games.scenario import option_values
 from emurl.games.drmario.board import VIRUS_CELL, board, classify, column_heights, count_lines, holes, newly_cleared
 from emurl.games.drmario.observation import other, side_names
 
@@ -101,11 +102,7 @@ class MatchOptions:
             IntegrationError: an unknown key or a value of the wrong kind; the message
                 names ``where``, the key and what was expected.
         """
-        raw = dict(raw or {})
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - names)
-        if unknown:
-            raise IntegrationError(f"{where}: unknown key(s) {unknown} (keys: {', '.join(sorted(names))})")
+        raw = option_values(cls, raw, where)
         for key, value in raw.items():
             w = f"{where}.{key}"
             if key == "player":

@@ -48,10 +48,11 @@ Each step's info gains: ``speed``, ``delta_progress``, ``lap``, ``laps_done``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from emurl.errors import IntegrationError
+from emurl.games.scenario import option_values
 from emurl.games.mkds.game import FRAME_RATE
 
 NEEDED = ("race_progress", "speed", "floor_type", "lap", "race_frame", "respawn_counter", "checkpoint", "place")
@@ -100,11 +101,7 @@ class RaceOptions:
             IntegrationError: an unknown key or a value of the wrong kind; the message
                 names ``where``, the key and what was expected.
         """
-        raw = dict(raw or {})
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - names)
-        if unknown:
-            raise IntegrationError(f"{where}: unknown key(s) {unknown} (keys: {', '.join(sorted(names))})")
+        raw = option_values(cls, raw, where)
         out: dict[str, Any] = {}
         for key, value in raw.items():
             w = f"{where}.{key}"
