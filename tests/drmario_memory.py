@@ -1,5 +1,5 @@
 """Synthetic Dr. Mario NES RAM for tests that need no ROM: the memory map laid out from the facts
-file (facts/dr-mario.md) independently of ``data.json``, so that a wrong address or type
+file (docs/facts/dr-mario.md) independently of ``data.json``, so that a wrong address or type
 there fails the tests that read it.
 
 ``FACTS``: variable name → (address, type, raw value written, decoded value);
@@ -16,7 +16,7 @@ GAME = "DrMario-Nes"
 RAM_SIZE = 0x800
 PLAYFIELD = {1: 0x0400, 2: 0x0500}
 
-# name: (address, type, raw byte, decoded value) -- facts/dr-mario.md
+# name: (address, type, raw byte, decoded value) -- docs/facts/dr-mario.md
 _P1 = {
     "viruses": (0x0324, "|d1", 0x12, 12),  # BCD: the screen's "12"
     "capsule_left": (0x0301, "|u1", 0, 0),

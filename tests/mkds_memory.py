@@ -1,5 +1,5 @@
 """Synthetic Mario Kart DS main RAM for tests that need no ROM: the memory map laid out from
-the facts file (facts/mario-kart-ds.md) independently of ``data.json``, in the three
+the facts file (docs/facts/mario-kart-ds.md) independently of ``data.json``, in the three
 releases (USA, Europe, Japan), so that a wrong offset or type in ``data.json`` fails the
 tests that read it.
 
@@ -28,7 +28,7 @@ def fx(x: float) -> int:
     return int(round(x * 4096))
 
 
-# name: (struct, offset from its base, type, raw value, decoded value) -- facts/mario-kart-ds.md
+# name: (struct, offset from its base, type, raw value, decoded value) -- docs/facts/mario-kart-ds.md
 INFO_FACTS = {
     "race_progress": ("status", 0x58, "<i4", fx(1.25), 1.25),
     "lap_progress": ("status", 0x5C, "<i4", fx(0.25), 0.25),

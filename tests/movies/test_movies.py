@@ -404,7 +404,7 @@ KEY_DISPLAY_ARM9 = bytes.fromhex(
 
 
 def key_display_rom() -> bytes:
-    """The key-display test ROM (layout as ../shared/facts/nintendo-ds-homebrew.md)."""
+    """The key-display test ROM (layout as docs/facts/nintendo-ds-homebrew.md)."""
     rom = bytearray(0x20000)
     rom[0:12] = b"EMURLKEYS\0\0\0"
     rom[0xC:0x12] = b"EMKY00"

@@ -20,8 +20,8 @@ Neither needs BIOS or firmware files (DeSmuME emulates the BIOS calls; melonDS u
 built-in FreeBIOS), and neither needs a screen: SDL is told ``SDL_VIDEODRIVER=dummy``
 (and a dummy audio driver) before DeSmuME starts, unless the caller set them.
 
-Facts: ``../shared/facts/nintendo-ds-homebrew.md`` (what both emulators do on this
-machine), GBATEK for the hardware.
+Facts: ``docs/facts/nintendo-ds-homebrew.md`` (what both emulators do, checked with test
+ROMs), GBATEK for the hardware (https://problemkaputt.de/gbatek.htm).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def check_nds_header(path: str) -> None:
 
     The header CRC (offset 0x15E, CRC-16/MODBUS over bytes 0x000-0x15D) is checked by
     the DS itself; both emulators would otherwise "run" any file. Source:
-    ``../shared/facts/nintendo-ds-homebrew.md`` (GBATEK).
+    GBATEK, "DS Cartridge Header" (https://problemkaputt.de/gbatek.htm); ``docs/facts/nintendo-ds-homebrew.md``.
 
     Raises:
         EmulatorError: the file is too short or its header CRC is wrong.

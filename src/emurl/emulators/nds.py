@@ -1,6 +1,6 @@
 """The Nintendo DS cartridge header: the one place emurl reads it.
 
-Layout (GBATEK, "DS Cartridge Header"; ``../shared/facts/nintendo-ds-homebrew.md``): the
+Layout (GBATEK, "DS Cartridge Header", https://problemkaputt.de/gbatek.htm; ``docs/facts/nintendo-ds-homebrew.md``): the
 first 0x200 bytes of a ``.nds`` file; game title, 12 ASCII bytes at 0x00 (NUL-padded);
 game code, 4 ASCII bytes at 0x0C (e.g. ``AMCE``: Mario Kart DS, USA); header CRC-16
 (CRC-16/MODBUS over bytes 0x000-0x15D) at 0x15E, which the DS itself checks.

@@ -19,7 +19,7 @@ from emurl.errors import EmulatorError
 
 PLAYERS = {"Atari2600": 2, "Nes": 2, "Snes": 2, "Genesis": 2, "Sms": 2}
 """Controller ports stable-retro drives per system (``set_button_mask(mask, port)``); others 1.
-Checked here: NES (FCEUmm: port 2 reaches the game's second controller, facts/nes-homebrew.md)
+Checked here: NES (FCEUmm: port 2 reaches the game's second controller, docs/facts/nes-homebrew.md)
 and Atari 2600 (Stella: Pong's ``Start.2P`` moves the second paddle from port 2); Genesis and
 Atari 2600 are the systems of stable-retro's own two-player integrations; SNES and Master
 System per their libretro cores' two ports."""

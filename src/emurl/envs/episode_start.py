@@ -2,7 +2,7 @@
 ``"episode_start"``, so that one start state does not mean one episode forever.
 
 A game whose layout comes from its RNG (Dr. Mario's viruses: the bytes at 0x0017/0x0018,
-``facts/dr-mario.md``; MiniDoc's, the same, ``MiniDoc-Nes/MEMORY.md``) declares::
+``docs/facts/dr-mario.md``; MiniDoc's, the same, ``MiniDoc-Nes/MEMORY.md``) declares::
 
     "episode_start": {
         "seed": {"address": "0x0017", "type": "<u2"},

@@ -1,6 +1,6 @@
 """BizHawk / stable-retro ``.bk2`` movies: read both, write the form stable-retro reads.
 
-A ``.bk2`` is a zip archive (facts: ``shared/facts/movie-formats.md``; stable-retro's
+A ``.bk2`` is a zip archive (facts: ``docs/facts/movie-formats.md``; stable-retro's
 ``src/movie-bk2.cpp``):
 
 - ``Header.txt``: ``key value`` lines. stable-retro writes ``MovieVersion Retro``,

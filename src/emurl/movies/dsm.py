@@ -1,6 +1,6 @@
 """DeSmuME ``.dsm`` movies (Nintendo DS): read and write.
 
-Format (facts: ``shared/facts/mario-kart-ds.md``; DeSmuME ``src/movie.cpp``, checked
+Format (facts: ``docs/facts/mario-kart-ds.md``; DeSmuME ``src/movie.cpp``, checked
 against py-desmume 0.9's DeSmuME 0.9.12 on this machine):
 
 - ASCII ``key value`` header lines; the first must be ``version 1`` or ``version 2``.

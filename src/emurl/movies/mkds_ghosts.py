@@ -4,8 +4,8 @@ The save file (``.sav``, 256 or 512 KiB) holds the 32 personal-best ghosts at
 ``0xAF00``, ``0xE00`` bytes each, in menu course order (slot = course order). Each slot
 is encrypted with a 32-bit XOR keystream and checked by a CRC-16; its header gives the
 character, kart and course, and its body a run list of (buttons, frame count) pairs.
-Every number here comes from ``shared/facts/mario-kart-ds.md`` (ghost section); checked
-on ``shared/fixtures/mkds/abel.sav``: all 32 slots decrypt with a valid CRC and Yoshi
+Every number here comes from ``docs/facts/mario-kart-ds.md`` (ghost section); checked
+on ``tests/fixtures/mkds/abel.sav``: all 32 slots decrypt with a valid CRC and Yoshi
 Falls expands to 2925 frames.
 
 Courses, the menu script and state names come from the integration's code
@@ -269,7 +269,7 @@ class Ghost:
             "input_offset": race_start + INPUT_DELAY,
             "menu_frames": len(script),
             "race_load_frames": race_load_frames,
-            "timing": "fixed frame counts from the menu script in shared/facts/mario-kart-ds.md and an "
+            "timing": "fixed frame counts from the menu script in docs/facts/mario-kart-ds.md and an "
                       "estimated race load wait; not checked on the real game: may need adjusting",
         })
         return Movie(

@@ -1,6 +1,6 @@
 """Make a Time Trial start state: power on, drive the menus, stop at race frame 1, save.
 
-The menu inputs are the marIOkart recorder's (facts/mario-kart-ds.md, "Reaching a Time
+The menu inputs are the marIOkart recorder's (docs/facts/mario-kart-ds.md, "Reaching a Time
 Trial race from power-on"), from power-on with a save that has every course unlocked
 loaded as the cartridge's backup memory (e.g. ``100percent.sav``). :func:`menu_script`
 gives them as an input script of emurl's one format (:mod:`emurl.states.scripts`:

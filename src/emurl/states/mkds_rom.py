@@ -7,7 +7,7 @@ emurl can't list the SHA-1s of Mario Kart DS dumps it never saw, so instead of
 
 The .nds header: the game title is 12 ASCII bytes at offset 0x00, the game code 4 ASCII
 bytes at 0x0C (GBATEK, "DS Cartridge Header"). In RAM the game code is at 0x023FFA8C
-(facts/mario-kart-ds.md, "Identity").
+(docs/facts/mario-kart-ds.md, "Identity").
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ what a table cannot say, as pure functions of the variables (no emulator, no gym
 - :mod:`~emurl.games.drmario.player`: one seat's placements read from the step's variables
   (what MiniDoc-Nes's ``metadata.json`` declares as ``"placement"``).
 
-Every game fact comes from the shared facts file ``facts/dr-mario.md`` and the public
+Every game fact comes from the shared facts file ``docs/facts/dr-mario.md`` and the public
 disassembly (Nostaljipi/dr-mario-disassembly); none was checked against a running
 Dr. Mario (no ROM was at hand).
 """

@@ -1,6 +1,6 @@
 """Dr. Mario's bottle: tile codes, the 16 × 8 board, column heights, holes, the falling capsule.
 
-Facts (``facts/dr-mario.md``; Nostaljipi's disassembly ``defines/drmario_constants.asm``,
+Facts (``docs/facts/dr-mario.md``; Nostaljipi's disassembly ``defines/drmario_constants.asm``,
 ``data/drmario_data_game.asm``):
 
 - A playfield is 128 bytes, 8 wide × 16 tall, row-major from the top-left (P1 at

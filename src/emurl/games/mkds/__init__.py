@@ -13,7 +13,7 @@ The integration's data (memory map, scenarios, action sets) is in
 
 Several start states drawn per episode: :mod:`emurl.wrappers.curriculum` (any game).
 
-Every game fact comes from the shared facts file ``facts/mario-kart-ds.md``; none was
+Every game fact comes from the shared facts file ``docs/facts/mario-kart-ds.md``; none was
 checked against a running game (no ROM was available), which is why
 :func:`~emurl.states.check.check_game` exists: run it once on your ROM.
 """

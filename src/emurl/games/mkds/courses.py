@@ -10,7 +10,7 @@ decoding in ``emurl.movies``, the race config check) looks courses up here.
 - ``abbr``: the community's abbreviation (``"yf"`` Yoshi Falls, ``"rmc1"`` SNES Mario
   Circuit 1).
 
-Source: the shared facts file ``facts/mario-kart-ds.md``, section "Courses". The cup
+Source: the shared facts file ``docs/facts/mario-kart-ds.md``, section "Courses". The cup
 names are those the game's menus show (not in the facts file).
 
 >>> course_by_abbr("yf")
@@ -73,7 +73,7 @@ class Course:
         return self.order >= 16
 
 
-# order, abbr, name, internal id (facts/mario-kart-ds.md, "Courses")
+# order, abbr, name, internal id (docs/facts/mario-kart-ds.md, "Courses")
 _TABLE = (
     (0, "f8c", "Figure-8 Circuit", 20),
     (1, "yf", "Yoshi Falls", 22),

@@ -20,12 +20,12 @@ Outside a race (the racer pointer is 0) the vector is ``[0, 0, 0, max_range, ...
 
 Where the facts come from:
 
-- RAM addresses: ``data.json`` of the integration (facts/mario-kart-ds.md): position and
+- RAM addresses: ``data.json`` of the integration (docs/facts/mario-kart-ds.md): position and
   direction (driver_t ``+0x80``, ``+0x50``), checkpoint (race_status_t ``+0x46``), the
   checkpoint (CPOI) entries behind the map data pointer (mdat_mapdata_t ``+0x44``,
   count ``+0x48``), the KCL header at 0x0217B5F4 (the header itself, not a pointer).
 - CPOI entry, 0x24 bytes: x1, z1, x2, z2, sin, cos, distance (fx32), then gotoSection,
-  startSection, keyId (s16), respawnId, flags (u8) (facts/mario-kart-ds.md). The next
+  startSection, keyId (s16), respawnId, flags (u8) (docs/facts/mario-kart-ds.md). The next
   checkpoint is ``(checkpoint + 1) % count``; branching sections are not followed.
 - KCL: the header holds pointers (fixed up at runtime) to the vertices (VecFx32, 12
   bytes), normals (VecFx16, 6 bytes), prisms (1-indexed: the pointer is 0x10 bytes
@@ -77,7 +77,7 @@ CPOI_DTYPE = np.dtype(
 )
 """One checkpoint (CPOI) entry, 0x24 bytes."""
 WALL_TYPES = (8,)
-"""KCL collision types the rays stop at by default: 8, wall (facts/mario-kart-ds.md). The
+"""KCL collision types the rays stop at by default: 8, wall (docs/facts/mario-kart-ds.md). The
 decompilation also names 9 invisible wall, 14 wall (items only), 16 edge wall, 21 wall 3."""
 MAIN_RAM = (0x02000000, 0x02400000)
 _MAX_KCL_BYTES = 4 << 20

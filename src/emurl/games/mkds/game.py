@@ -18,7 +18,7 @@ from emurl.games.variables import Variable
 
 GAME = "MarioKartDS-NintendoDs"
 FRAME_RATE = 59.8261
-"""DS frames per second (facts/mario-kart-ds.md, DeSmuME movie format)."""
+"""DS frames per second (docs/facts/mario-kart-ds.md, DeSmuME movie format)."""
 
 
 @functools.lru_cache(maxsize=1)

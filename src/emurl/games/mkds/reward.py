@@ -10,7 +10,7 @@ Reward per agent step::
     r = clip(progress_reward * Δrace_progress + speed_reward * speed
              - offroad_penalty * offroad, -clip, clip)
 
-- ``race_progress`` is the game's own measure (facts/mario-kart-ds.md, race_status_t
+- ``race_progress`` is the game's own measure (docs/facts/mario-kart-ds.md, race_status_t
   ``+0x58``), in laps: about 1.0 per lap and cumulative over the race. Δ is taken over one
   agent step. With ``progress_reward`` = 100 a lap is worth 100 before clipping. Magnitude:
   a lap takes some 30-45 s (1800-2700 frames), so one step of ``frame_skip`` = 4 frames
