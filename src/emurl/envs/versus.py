@@ -2,9 +2,9 @@
 ``player_1``, each with its own action (on its own controller port), reward and info.
 
 >>> from emurl.envs import make_parallel
->>> env = make_parallel("Pong-Atari2600", state="Start.2P")     # stable-retro's two-player Pong
+>>> env = make_parallel("MiniDoc-Nes", action_set="frame")    # our NES versus game (its ROM ships)
 >>> env.possible_agents, env.action_space("player_1")
-(['player_0', 'player_1'], Discrete(18))
+(['player_0', 'player_1'], Discrete(12))
 >>> env.close()
 """
 
