@@ -354,6 +354,27 @@ def test_wrap_emulator_sees_every_call_and_unwraps(fake_env):
         env.wrap_emulator(lambda e: e)
 
 
+class CountScreens(EmulatorWrapper):
+    def __init__(self, inner):
+        super().__init__(inner)
+        self.screens = 0
+
+    def screen(self):
+        self.screens += 1
+        return self.inner.screen()
+
+
+def test_observations_go_through_the_wrapper_too(fake_env):
+    """The observation reads the screen through whatever wrap_emulator installed (a tracer
+    that recorded calls would otherwise miss the screen reads)."""
+    env, emu = fake_env(action_set=COMBOS, frame_skip=4, max_pool=True)
+    env.reset()
+    spy = env.wrap_emulator(CountScreens)
+    taken = emu.screens_taken
+    env.step(A)
+    assert spy.screens == emu.screens_taken - taken == 2  # the last two frames, max-pooled
+
+
 def test_the_given_emulator_must_run_the_games_system(fake_env):
     emu = FakeEmulator()
     emu.system = "Genesis"

@@ -294,7 +294,7 @@ class EmulatorEnv(gym.Env):
         if self._seats is not None:
             self._seats.reset(values)
         self._needs_reset = False
-        return self._observe(), dict(values)
+        return self._observe(None, values), dict(values)
 
     def step(self, action):
         if self._needs_reset:
@@ -343,7 +343,7 @@ class EmulatorEnv(gym.Env):
             if hasattr(python, "info"):
                 info.update(python.info(values))
         self._needs_reset = terminated
-        return self._observe(prev_screen if i == last else None), float(reward), terminated, False, info
+        return self._observe(prev_screen if i == last else None, values), float(reward), terminated, False, info
 
     def render(self):
         if self.render_mode is None:

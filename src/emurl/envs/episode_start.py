@@ -53,9 +53,6 @@ class EpisodeStart:
         self.variables = integration.variables
         self.where = where
 
-    def __bool__(self) -> bool:
-        return self.seed_address is not None or bool(self.script)
-
     def seed(self, emulator, rng: np.random.Generator) -> None:
         """Write a number from ``rng`` to the seed bytes (call right after loading the state)."""
         if self.seed_address is not None:

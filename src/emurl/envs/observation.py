@@ -58,21 +58,24 @@ class Observer:
     """
 
     def __init__(self, env):
+        self.env = env  # its emulator is read at each call: wrap_emulator may put a wrapper there
         self.kind = env.obs_type
-        self.emulator = env.emulator
         self.players = env.players
-        screen = self.emulator.screen()
+        screen = env.emulator.screen()
         self.last_screen: np.ndarray | None = screen
-        self.crop = observed_region(*screen.shape[:2], env.screens, getattr(self.emulator, "stacked", True),
+        self.crop = observed_region(*screen.shape[:2], env.screens, getattr(env.emulator, "stacked", True),
                                     env.scenario.crop)
         variables = list(env.integration.variables.values())
         self.reader = VariableReader(variables)
+        self.names = [v.name for v in variables]  # data.json order, whoever read them
+        # the env's own read holds every variable (Python scenarios): use it, don't read twice
+        self.step_values = set(v.name for v in env._needed) == set(v.name for v in variables)
         self.arrays = any(v.shape for v in variables)
         self.features = env.integration.features() if self.kind == "features" else None
         if self.kind == "rgb":
             self.space = gym.spaces.Box(0, 255, screen[self.crop].shape if self.crop else screen.shape, np.uint8)
         elif self.kind == "ram":
-            self.space = gym.spaces.Box(0, 255, self.emulator.ram().shape, np.uint8)
+            self.space = gym.spaces.Box(0, 255, env.emulator.ram().shape, np.uint8)
         elif self.kind == "variables":
             size = sum(int(np.prod(v.shape)) if v.shape else 1 for v in variables)
             self.space = gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
@@ -89,10 +92,12 @@ class Observer:
         """Whether each seat sees its own observation (features with several players)."""
         return self.kind == "features" and self.players > 1
 
-    def __call__(self, prev_screen: np.ndarray | None = None):
-        """The observation now; ``prev_screen`` (rgb) is max-pooled into it."""
+    def __call__(self, prev_screen: np.ndarray | None = None, values: dict | None = None):
+        """The observation now; ``prev_screen`` (rgb) is max-pooled into it; ``values``: the
+        variables the env read at this moment (used where they are all of them)."""
+        emulator = self.env.emulator
         if self.kind == "rgb":
-            screen = self.emulator.screen()
+            screen = emulator.screen()
             self.last_screen = screen
             crop = self.crop
             obs = screen[crop] if crop else screen
@@ -101,15 +106,16 @@ class Observer:
             return obs
         self.last_screen = None
         if self.kind == "ram":
-            return self.emulator.ram()
-        values = self.reader(self.emulator)
+            return emulator.ram()
+        if values is None or not self.step_values:
+            values = self.reader(emulator)
         if self.kind == "features":
             if self.players == 1:
                 return self.features.observe(values, 0)
             return tuple(self.features.observe(values, seat) for seat in range(self.players))
         if self.arrays:
-            return np.concatenate([np.ravel(np.asarray(v, np.float32)) for v in values.values()])
-        return np.array(list(values.values()), dtype=np.float32)
+            return np.concatenate([np.ravel(np.asarray(values[n], np.float32)) for n in self.names])
+        return np.array([values[n] for n in self.names], dtype=np.float32)
 
 
 __all__ = ["OBS_TYPES", "Observer", "observed_region"]

@@ -102,7 +102,7 @@ class Seats:
             info["seats"] = seats
         info["rewards"] = rewards
         env._needs_reset = terminated
-        return env._observe(prev_screen if i == last else None), rewards[0], terminated, False, info
+        return env._observe(prev_screen if i == last else None, values), rewards[0], terminated, False, info
 
     def release(self) -> None:
         """Release every seat's buttons (at reset)."""
