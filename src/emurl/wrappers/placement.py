@@ -47,6 +47,7 @@ class _SeatReader:
         self.placements, extra = found
         self.extra = VariableReader(extra)
         self.everything = VariableReader(list(integ.variables.values()))
+        self.names = set(integ.variables)
         self.actions = {frozenset(c): i for i, c in enumerate(combos)}
 
     def action(self, buttons) -> int:
@@ -58,7 +59,8 @@ class _SeatReader:
 
     def __call__(self, info: dict) -> dict:
         emu = self.unwrapped.emulator
-        values = dict(info) if "mode" in info else {**info, **self.everything(emu)}
+        # a Python scenario's info holds every variable already; a table scenario's only its own
+        values = dict(info) if self.names <= info.keys() else {**info, **self.everything(emu)}
         values.update(self.extra(emu))
         return values
 
