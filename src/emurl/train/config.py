@@ -12,14 +12,13 @@ import ast
 import dataclasses
 import difflib
 import inspect
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from emurl.envs.settings import PRESETS, coerce, load_yaml, preset_path, spec_from_dict
+from emurl.envs.settings import ENV_KEYS, coerce, env_values, load_yaml, preset_path, spec_from_dict
 from emurl.envs.spec import EnvSpec
 from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
@@ -169,24 +168,18 @@ def apply(cfg: TrainConfig, values: dict, where: str) -> TrainConfig:
     """A copy of ``cfg`` with ``values`` set: flat keys (env settings or the run's), or the
     env's under ``"env"``. Unknown keys and bad values raise ConfigError naming ``where``."""
     run_fields = {f.name for f in fields(TrainConfig)} - {"env"}
-    env_fields = {f.name for f in fields(EnvSpec)}
-    env_values: dict = {}
     run_values: dict = {}
-    for k, v in values.items():
+    for k, v in values.items():  # the env's keys (flat or under env:) are env_values'
         key = k.replace("-", "_")
-        if key == "env":
-            if not isinstance(v, dict):
-                raise ConfigError(f"{where}: env must be a mapping of env settings, got {type(v).__name__}")
-            env_values.update(v)
-        elif key in env_fields:
-            env_values[key] = v
-        elif key in run_fields:
-            run_values[key] = coerce(TrainConfig, key, v, where)
-        else:
-            close = difflib.get_close_matches(key, sorted(run_fields | env_fields), n=3)
+        if key == "env" or key in ENV_KEYS:
+            continue
+        if key not in run_fields:
+            close = difflib.get_close_matches(key, sorted(run_fields | ENV_KEYS), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise ConfigError(f"{where}: unknown setting {k!r}{hint}")
-    out = dataclasses.replace(cfg, env=spec_from_dict(env_values, where, base=cfg.env), **run_values)
+        run_values[key] = coerce(TrainConfig, key, v, where)
+    env = spec_from_dict(env_values(values, where), where, base=cfg.env)
+    out = dataclasses.replace(cfg, env=env, **run_values)
     if out.algo not in ALGOS:
         raise ConfigError(f"{where}: algo must be one of {', '.join(ALGOS)}, got {out.algo!r}")
     if out.lr_schedule not in ("constant", "linear"):
