@@ -42,6 +42,7 @@ index   meaning (block offset)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping
 
 import numpy as np
@@ -85,18 +86,36 @@ def side_names(player: int) -> dict[str, str]:
     return {k: f"{k}_p{p}" for k in keys}
 
 
+_SIDE_NAMES = {p: side_names(p) for p in (1, 2)}
+
+
 def _two_player(values: Mapping) -> bool:
     return int(values.get("players", 2)) == 2
 
 
+_TILES = np.arange(256)
+_BOARD_PLANES = np.stack([np.isin(classify(_TILES), (EMPTY, FLASH))]  # a cleared (flashing) tile is gone within frames
+                         + [colours(_TILES) == c for c in range(3)], axis=1).astype(np.uint8)
+"""uint8 (256, 4): planes 0-3 of one tile byte (empty, yellow, red, blue)."""
+
+
+@lru_cache(maxsize=16)
+def _board_part(key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Planes 0-3 (uint8 (4, 16, 8)) and column heights / 16 (float32 (8,)) of a playfield's
+    128 bytes. Cached: a board changes only when a capsule lands or cells clear, while
+    the observation is built every step for both seats."""
+    tiles = board(key)
+    part = np.ascontiguousarray(_BOARD_PLANES[tiles].transpose(2, 0, 1))
+    heights = (column_heights(tiles) / float(ROWS)).astype(np.float32)
+    part.flags.writeable = heights.flags.writeable = False
+    return part, heights
+
+
 def _fill_side(planes: np.ndarray, vec: np.ndarray, values: Mapping, player: int) -> None:
-    n = side_names(player)
+    n = _SIDE_NAMES[player]
     tiles = board(values[n["playfield"]])
-    cls = classify(tiles)
-    col = colours(tiles)
-    planes[0] = (cls == EMPTY) | (cls == FLASH)  # a cleared (flashing) tile is gone within frames
-    for c in range(3):
-        planes[1 + c] = col == c
+    part, heights = _board_part(tiles.tobytes())
+    planes[:4] = part
     capsule = capsule_cells(values[n["capsule_x"]], values[n["capsule_y"]], values[n["rotation"]])
     falling = capsule_is_falling(tiles, capsule)
     if falling:
@@ -110,7 +129,7 @@ def _fill_side(planes: np.ndarray, vec: np.ndarray, values: Mapping, player: int
         if 0 <= colour <= 2:
             vec[2 + 3 * i + colour] = 1.0
     vec[14] = int(values[n["speed_counter"]]) / 255.0
-    vec[15:23] = column_heights(tiles) / float(ROWS)
+    vec[15:23] = heights
 
 
 def planes_and_vector(values: Mapping, player: int = 1) -> tuple[np.ndarray, np.ndarray]:

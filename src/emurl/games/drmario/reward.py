@@ -124,6 +124,7 @@ SPARSE = MatchOptions(virus_reward=0.01, half_reward=0.0, combo_reward=0.0, heig
 @dataclass
 class _Episode:
     tiles: np.ndarray | None = None
+    tiles_key: bytes = b""
     viruses: int = 0
     peak: int = 0
     opp_peak: int = 0
@@ -171,8 +172,12 @@ class Match:
         """Start an episode from the variables read right after the start state loads."""
         n, o = self._names, self._opp
         viruses = int(variables[n["viruses"]])
+        tiles = board(variables[n["playfield"]]).copy()
         self._ep = _Episode(
-            tiles=board(variables[n["playfield"]]).copy(),
+            tiles=tiles,
+            tiles_key=tiles.tobytes(),
+            mean_height=float(column_heights(tiles).mean()),
+            holes=int(holes(tiles).sum()),
             viruses=viruses,
             peak=viruses,
             opp_peak=int(variables[o["viruses"]]),
@@ -219,18 +224,19 @@ class Match:
         ep.values = v
         n = self._names
         tiles = board(v[n["playfield"]])
+        key = tiles.tobytes()
         viruses = int(v[n["viruses"]])
         ep.viruses_cleared = max(0, ep.viruses - viruses)
-        new = newly_cleared(ep.tiles, tiles)
         combo_before = ep.combo
-        if new.any():
-            ep.halves_cleared = int((new & (classify(ep.tiles) != VIRUS_CELL)).sum())
-            ep.combo += count_lines(new)
-        else:
-            ep.halves_cleared = 0
-        heights = column_heights(tiles)
-        ep.mean_height = float(heights.mean())
-        ep.holes = int(holes(tiles).sum())
+        ep.halves_cleared = 0
+        if key != ep.tiles_key:  # most steps the board is unchanged (the falling capsule is sprites): keep its stats
+            new = newly_cleared(ep.tiles, tiles)
+            if new.any():
+                ep.halves_cleared = int((new & (classify(ep.tiles) != VIRUS_CELL)).sum())
+                ep.combo += count_lines(new)
+            ep.mean_height = float(column_heights(tiles).mean())
+            ep.holes = int(holes(tiles).sum())
+            ep.tiles, ep.tiles_key = tiles.copy(), key
         ep.end = self._end(v, viruses)
 
         def paid(lines: int) -> int:
@@ -247,7 +253,6 @@ class Match:
         if capsule[0] > ep.capsule[0] or capsule[1:] != ep.capsule[1:]:  # a new capsule: a new combo
             ep.combo = 0
         ep.capsule = capsule
-        ep.tiles = tiles.copy()
         ep.viruses = viruses
         ep.peak = max(ep.peak, viruses)
 
