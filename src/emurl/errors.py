@@ -36,3 +36,15 @@ class ConfigError(EmurlError, ValueError):
 
 class MovieError(EmurlError, ValueError):
     """A movie file is missing, malformed, or can't be converted (names file, field, expectation)."""
+
+
+class RomMismatchError(EmurlError, ValueError):
+    """A ROM's SHA-1 is not the integration's (names both hashes, the file and how to override)."""
+
+
+class CheckpointError(EmurlError, ValueError):
+    """A checkpoint file is missing, damaged or of another run (names the file)."""
+
+
+class WorkerError(EmurlError, RuntimeError):
+    """An env worker process failed or died (names the worker, and the game where it knows it)."""
