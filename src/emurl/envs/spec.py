@@ -103,7 +103,9 @@ class EnvSpec:
     players: int = 1
     """seats on the emulator, each on its controller port (2: see make_parallel and opponent)"""
     opponent: str | None = None
-    """two-player games: who plays seat 1 while the agent plays seat 0 (random, greedy); none: one player"""
+    """two-player games: who plays the other seat while the agent plays seat (random, greedy); none: one player"""
+    seat: int = 0
+    """two-player games with an opponent: the agent's seat, 0 (player 1) or 1 (player 2)"""
     game_path: str | None = None
     """extra integration folders"""
 
@@ -121,6 +123,8 @@ class EnvSpec:
         if isinstance(self.players, bool) or not isinstance(self.players, int) or not 1 <= self.players <= 4:
             raise ConfigError(f"players must be a whole number from 1 to 4, got {self.players!r}")
         _check_choice("opponent", self.opponent, OPPONENTS)
+        if self.seat not in (0, 1) or isinstance(self.seat, bool):
+            raise ConfigError(f"seat must be 0 (player 1) or 1 (player 2), got {self.seat!r}")
         if self.opponent == "greedy" and self.frame_skip != 1 and self.action_set != PLACEMENT:
             raise ConfigError("opponent='greedy' presses its plan frame by frame: use frame_skip=1 or "
                               f"action_set='{PLACEMENT}' (got frame_skip={self.frame_skip})")
@@ -150,7 +154,7 @@ V0 = {
     "frame_skip": 4, "max_pool": True, "noop_max": 0, "backend": None, "screens": None, "touch": False,
     "max_episode_steps": None, "terminal_on_life_loss": False, "pipeline": None, "screen_size": 84,
     "frame_stack": 4, "crop": None, "clip_reward": None, "episode_statistics": False, "render_mode": "rgb_array",
-    "game_path": None, "players": 1, "opponent": None,
+    "game_path": None, "players": 1, "opponent": None, "seat": 0,
 }
 """What ``emurl/<Game>-v0`` means: these settings, pinned (as ALE's ``-v5`` pins its own).
 A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
@@ -174,35 +178,39 @@ def _suggest(key: str, *classes) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
-def build_env(spec: EnvSpec, emulator: Emulator | None = None) -> gym.Env:
+def build_env(spec: EnvSpec, emulator: Emulator | None = None, make_opponent=None) -> gym.Env:
     """The env ``spec`` declares (the wrappers are listed in the module docstring).
 
     Args:
         spec: the settings.
         emulator: an emulator already open on the game's ROM, used instead of opening one
             (see :class:`~emurl.envs.EmulatorEnv`).
+        make_opponent: ``(two-seat env, opponent's seat) -> opponent`` for
+            :class:`~emurl.wrappers.opponent.OpponentSeat`, used instead of ``spec.opponent``
+            (self-play's opponent pool); the env then has two seats.
 
     Raises:
         UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError,
         EmulatorError, ConfigError: see their docs; each message says what to do.
     """
-    if spec.players > 1 and not spec.opponent:
+    if spec.players > 1 and not spec.opponent and make_opponent is None:
         raise ConfigError(f"{spec.game}: build_env makes one agent's env; for players={spec.players} use make_parallel "
                           "(an agent per seat) or opponent= (seat 1 played for you)")
     placement = spec.action_set == PLACEMENT
     frame_skip = 1 if placement else spec.frame_skip
-    action_set = _placement_frame_set(spec) if placement else spec.action_set
+    action_set = placement_frame_set(spec) if placement else spec.action_set
     env: gym.Env = EmulatorEnv(
         spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=action_set,
         frame_skip=frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
         backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator,
-        players=2 if spec.opponent else spec.players,
+        players=2 if spec.opponent or make_opponent is not None else spec.players,
     )
     try:
-        if spec.opponent:
-            env = OpponentSeat(env, _opponent(env, spec))
+        if spec.opponent or make_opponent is not None:
+            opponent = make_opponent(env, 1 - spec.seat) if make_opponent is not None else _opponent(env, spec)
+            env = OpponentSeat(env, opponent, seat=spec.seat)
         if placement:
-            env = PlacementActions(env)
+            env = PlacementActions(env, seat=spec.seat)
         if spec.max_episode_steps:
             env = gym.wrappers.TimeLimit(env, spec.max_episode_steps)
         if spec.episode_statistics:
@@ -222,7 +230,7 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None) -> gym.Env:
     return env
 
 
-def _placement_frame_set(spec: EnvSpec) -> str | list | None:
+def placement_frame_set(spec: EnvSpec) -> str | list | None:
     """The frame-level action set placement actions press (the integration's ``"placement"``
     names it; none: the default set)."""
     declared = load_integration(spec.game, spec.game_path).metadata.get("placement")
@@ -236,7 +244,7 @@ def _opponent(env: gym.Env, spec: EnvSpec):
     if spec.opponent != "greedy":
         return spec.opponent
     try:
-        return GreedyOpponent(env)
+        return GreedyOpponent(env, seat=1 - spec.seat)
     except ValueError as e:
         raise ConfigError(str(e)) from None
 

@@ -201,24 +201,30 @@ class PlacementActions(gym.Wrapper):
         return obs, total, terminated, truncated, self._decide(values, info, terminated or truncated)
 
 
-class GreedyOpponent:
-    """The greedy placement player as an :class:`~emurl.wrappers.opponent.OpponentSeat`
-    opponent: a callable ``(observation, info) -> frame action`` for ``seat``. For each new
-    piece it scores every reachable placement (the integration's ``greedy``: Dr. Mario's
-    :mod:`emurl.games.drmario.greedy`) and presses the frames to the best one.
+class PlacementOpponent:
+    """A placement player as an :class:`~emurl.wrappers.opponent.OpponentSeat` opponent: a
+    callable ``(observation, info) -> frame action`` for ``seat``. For each new piece it
+    asks ``choose`` for a placement and presses the frames to it.
 
     Args:
         env: the two-seat env (frame skip 1, button-combo actions) whose seat it plays.
         seat: 1 (player 2) by default.
+        choose: ``(observation, mask, values) -> placement index`` (``observation`` is the
+            seat's own, as ``OpponentSeat`` passes it; ``mask`` the bool (n placements,)
+            of reachable ones; ``values`` the step's variables), e.g. a trained policy's
+            decision. None: the integration's ``greedy`` (Dr. Mario's
+            :mod:`emurl.games.drmario.greedy`). A forbidden or None choice drops the piece
+            where it is.
 
     Raises:
         ValueError: as :class:`PlacementActions`.
     """
 
-    def __init__(self, env: gym.Env, seat: int = 1):
-        self._reader = _SeatReader(env, "the greedy opponent")
+    def __init__(self, env: gym.Env, seat: int = 1, choose=None):
+        self._reader = _SeatReader(env, "the placement opponent")
         self.placements = self._reader.placements
         self.seat = seat
+        self.choose = choose
         self._noop = self._reader.action(())
         self._course: _Course | None = None
 
@@ -231,11 +237,23 @@ class GreedyOpponent:
         course = self._course
         if course is None or course.piece != placements.piece(values, seat):
             found = placements.search(values, seat)
-            course = _Course(placements, values, seat, placements.greedy(values, seat, found), found)
+            if self.choose is None:
+                target = placements.greedy(values, seat, found)
+            else:
+                target = int(self.choose(observation, found.mask.copy(), values))
+            course = _Course(placements, values, seat, target, found)
         elif not course.on_course(placements, values, seat):
             course = _Course(placements, values, seat, course.target)
         self._course = course
         return self._reader.action(course.next())
 
 
-__all__ = ["GreedyOpponent", "MAX_FRAMES", "PlacementActions"]
+class GreedyOpponent(PlacementOpponent):
+    """The greedy placement player (:class:`PlacementOpponent` choosing with the
+    integration's ``greedy``: for each new piece the best-scored reachable placement)."""
+
+    def __init__(self, env: gym.Env, seat: int = 1):
+        super().__init__(env, seat)
+
+
+__all__ = ["GreedyOpponent", "MAX_FRAMES", "PlacementActions", "PlacementOpponent"]

@@ -1,0 +1,160 @@
+"""The league of a self-play run: a round robin between its snapshots, its final policy and
+the fixed anchors, played in parallel processes; ``league.json`` and ``league.png``.
+
+Every pair plays ``games`` games, seats swapped every other game, each layout (seed)
+played once from each side, so neither player gets the better side of a board. Results
+per pair: wins / losses / draws from the first player's side, its score rate
+(a draw is half a win) with a Wilson 95 % interval; ratings: a Bradley–Terry fit on the
+Elo scale with ``"random"`` at 0 (:mod:`emurl.train.selfplay.ratings`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+from emurl.vector.shm import mp_context  # the one worker-process start (emurl.emulators.process)
+from emurl.vector.worker import setup_worker_process  # its per-process set-up
+from emurl.envs import EnvSpec
+from emurl.errors import ConfigError
+from emurl.fileio import atomic_write
+from emurl.train.selfplay.match import RESULT, Match
+from emurl.train.selfplay.pool import ANCHORS, Pool
+from emurl.train.selfplay.ratings import bradley_terry, wilson
+
+FINAL = "final"
+"""The run's newest checkpoint (``checkpoints/latest.zip``) as a league player."""
+
+_match: Match | None = None
+
+
+def _start_worker(spec: EnvSpec, pool_dir: str) -> None:
+    global _match
+    setup_worker_process(ignore_interrupt=True)
+    _match = Match(spec, pool_dir)
+
+
+def _play(task: tuple) -> tuple[str, str, float]:
+    a, b, path_a, path_b, seed, swapped = task
+    assert _match is not None
+    if swapped:
+        return a, b, 1.0 - RESULT[_match.play(path_b, path_a, seed)]
+    return a, b, RESULT[_match.play(path_a, path_b, seed)]
+
+
+def players_of(run_dir: str | os.PathLike) -> dict[str, tuple[str, int]]:
+    """The league's possible players in a self-play run folder: id → (what
+    :meth:`Match.play <emurl.train.selfplay.match.Match.play>` takes, training steps):
+    the anchors, the pool's snapshots and :data:`FINAL`.
+
+    Raises:
+        ConfigError: ``run_dir`` holds no pool (not a self-play run).
+    """
+    run_dir = Path(run_dir)
+    pool = Pool.load(run_dir / "pool")
+    out: dict[str, tuple[str, int]] = {a: (a, 0) for a in ANCHORS}
+    for e in sorted(pool.entries.values(), key=lambda e: e.steps):
+        if e.kind == "snapshot":
+            out[e.id] = (str(run_dir / "pool" / e.path), e.steps)
+    latest = run_dir / "checkpoints" / "latest.zip"
+    if latest.is_file():
+        from emurl.train.model import checkpoint_steps  # the run's checkpoint naming lives there
+        out[FINAL] = (str(latest), checkpoint_steps(latest))
+    return out
+
+
+def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, players: Sequence[str] | None = None,
+               num_proc: int = 2, seed: int = 0, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Play the round robin and write ``league.json`` and ``league.png`` in ``run_dir``.
+
+    Args:
+        run_dir: a self-play run folder.
+        spec: its env settings (game, state, scenario; placement actions).
+        games: games per pair (even: each seed from both sides).
+        players: ids from :func:`players_of` (default: all of them).
+        num_proc: worker processes, one emulator each.
+        progress: ``(games done, games in all)`` after each game.
+
+    Returns:
+        what ``league.json`` holds.
+
+    Raises:
+        ConfigError: fewer than two players, an unknown id, or ``games`` < 1.
+    """
+    run_dir = Path(run_dir)
+    known = players_of(run_dir)
+    chosen = list(players or known)
+    unknown = [p for p in chosen if p not in known]
+    if unknown:
+        raise ConfigError(f"{run_dir}: no league player {', '.join(unknown)}; the run has {', '.join(known)}")
+    if len(chosen) < 2:
+        raise ConfigError(f"a league needs two players or more, got {chosen}")
+    if games < 1:
+        raise ConfigError(f"games must be >= 1 per pair, got {games}")
+    tasks = [(a, b, known[a][0], known[b][0], seed + g // 2, g % 2 == 1)
+             for a, b in itertools.combinations(chosen, 2) for g in range(games)]
+    results = []
+    ctx = mp_context(preload=("emurl.train.selfplay.match",))
+    with ctx.Pool(max(1, min(num_proc, len(tasks))), initializer=_start_worker,
+                  initargs=(spec, str(run_dir / "pool"))) as workers:
+        for i, result in enumerate(workers.imap_unordered(_play, tasks)):
+            results.append(result)
+            if progress is not None:
+                progress(i + 1, len(tasks))
+    table = summarise(results, chosen, {p: known[p][1] for p in chosen}, games)
+    atomic_write(run_dir / "league.json", (json.dumps(table, indent=1) + "\n").encode())
+    plot(table, run_dir / "league.png")
+    return table
+
+
+def summarise(results: Sequence[tuple[str, str, float]], players: Sequence[str], steps: dict[str, int],
+              games: int) -> dict:
+    """``league.json``'s content from ``(a, b, score of a)`` per game."""
+    pairs = []
+    for a, b in itertools.combinations(players, 2):
+        scores = [s if x == a else 1.0 - s for x, y, s in results if {x, y} == {a, b}]
+        wins, losses = sum(s == 1.0 for s in scores), sum(s == 0.0 for s in scores)
+        draws = len(scores) - wins - losses
+        score = wins + draws / 2
+        lo, hi = wilson(score, len(scores))
+        pairs.append({"a": a, "b": b, "games": len(scores), "wins": wins, "losses": losses, "draws": draws,
+                      "score_rate": score / len(scores) if scores else None, "wilson95": [lo, hi]})
+    ratings = bradley_terry(results, players, anchor="random" if "random" in players else None)
+    return {
+        "games_per_pair": games,
+        "players": [{"id": p, "steps": steps.get(p, 0), "rating": ratings[p]} for p in players],
+        "pairs": pairs,
+        "rating": "Bradley-Terry, Elo scale (400 log10 odds), 'random' = 0, one virtual draw per pair",
+    }
+
+
+def plot(table: dict, path: Path) -> Path:
+    """``league.png``: each policy's rating against its training steps; anchors as lines."""
+    import matplotlib  # lazy: ~0.3 s, only when a league is written
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    policies = [p for p in table["players"] if p["id"] not in ANCHORS]
+    if policies:
+        ax.plot([p["steps"] for p in policies], [p["rating"] for p in policies], "o-", label="snapshots, final")
+    for p in table["players"]:
+        if p["id"] in ANCHORS:
+            ax.axhline(p["rating"], ls="--", lw=1, color="grey" if p["id"] == "random" else "tab:red")
+            ax.annotate(p["id"], (0, p["rating"]), xycoords=("axes fraction", "data"), va="bottom", fontsize=8)
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("rating (Elo scale)")
+    ax.set_title(f"league: {table['games_per_pair']} games per pair")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+__all__ = ["FINAL", "players_of", "plot", "run_league", "summarise"]
