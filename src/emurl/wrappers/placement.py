@@ -79,11 +79,25 @@ class _Course:
                 target = min(found.landings, key=lambda i: len(found.landings[i].frames))
         self.target = target
         self.landing = found.landings[target]
+        self.start = placements.position(values, seat)
         self.i = 0
+        self.lag_frames = 0
 
     def on_course(self, placements, values: dict, seat: int) -> bool:
+        """Whether the piece is where the plan says after the frames pressed so far. A frame in
+        which the game ran no logic (a lag frame: the piece exactly where it was a frame
+        before) is pressed again rather than planned anew."""
         trace = self.landing.trace
-        return not 0 < self.i <= len(trace) or placements.position(values, seat) == trace[self.i - 1]
+        if not 0 < self.i <= len(trace):
+            return True
+        position = placements.position(values, seat)
+        if position == trace[self.i - 1]:
+            return True
+        if position == (trace[self.i - 2] if self.i >= 2 else self.start):
+            self.i -= 1
+            self.lag_frames += 1
+            return True
+        return False
 
     def next(self) -> tuple[str, ...]:
         frames = self.landing.frames
