@@ -26,12 +26,14 @@ def parse_set(items) -> dict:
 
 def add_config_flags(p: argparse.ArgumentParser) -> None:
     """One ``--kebab-name`` flag per training setting (env and run; ``game`` and ``algo``
-    have their own), default None (unset), the setting's docstring as help."""
+    have their own), default None (unset), the setting's docstring, default and allowed
+    values (numbers) as help."""
     for s in settings():
         if s.name in ("game", "algo"):
             continue
+        allowed = f"; {s.allowed}" if s.allowed else ""
         p.add_argument("--" + s.name.replace("_", "-"), dest=s.name, default=None, metavar=s.name.upper(),
-                       help=f"{s.doc} [default {s.default}]")
+                       help=f"{s.doc} [default {s.default}{allowed}]")
 
 
 def config_overrides(args: argparse.Namespace) -> dict:

@@ -16,9 +16,9 @@ def _train(args) -> int:
     from emurl.train.run import train  # lazy: PyTorch + Stable-Baselines3, 1.2-1.7 s (module docstring)
 
     overrides = config_overrides(args)
-    if args.resume:
-        overrides.pop("game", None)
-        run_dir = train(resume=args.resume, overrides=overrides, progress_bar=not args.no_progress)
+    if args.resume:  # --game, --config and flags are checked against the run's own (train refuses a conflict)
+        run_dir = train(resume=args.resume, overrides=overrides, init_from=args.init_from, config_file=args.config,
+                        progress_bar=not args.no_progress)
     else:
         cfg = build_config(args.game, args.config, overrides)
         print(f"training {cfg.algo} on {cfg.game} for {cfg.total_steps} steps with {cfg.num_envs} envs")
@@ -51,7 +51,9 @@ def register(subparsers) -> None:
     p.add_argument("--game", default=None, help="integration name (default Airstriker-Genesis)")
     p.add_argument("--algo", default=None, choices=ALGOS)
     p.add_argument("--config", help="YAML file of settings")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its newest intact checkpoint; only "
+                   "settings that keep the run's policy meaningful may change (total steps, learning rate, "
+                   "evaluation and checkpoint cadence, ...)")
     p.add_argument("--init-from", metavar="CHECKPOINT", help="start from a checkpoint's policy weights")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -60,7 +62,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("eval", help="evaluate a run folder or checkpoint; writes eval.json")
     p.add_argument("target", help="run folder or checkpoint .zip")
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=int, default=10, help="episodes to play (>= 1)")
     p.add_argument("--video", action="store_true", help="write videos/eval_final.mp4 of the first episode")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--deterministic", action="store_true", help="most likely action")

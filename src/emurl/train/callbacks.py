@@ -16,7 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from emurl.envs import build_env
 from emurl.train.config import TrainConfig
 from emurl.train.evaluate import run_episodes
-from emurl.train.model import save_checkpoint
+from emurl.train.model import prune_checkpoints, save_checkpoint
 
 
 class StopOnSignal:
@@ -58,11 +58,31 @@ class StopOnSignal:
         self.saved = {}
 
 
+def best_evaluation(run_dir: Path) -> float | None:
+    """The best ``mean_return`` in a run's ``evaluations.jsonl`` that ``checkpoints/best.zip``
+    holds (None without either; damaged lines are skipped)."""
+    if not (run_dir / "checkpoints" / "best.zip").is_file():
+        return None
+    best = None
+    try:
+        lines = (run_dir / "evaluations.jsonl").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        try:
+            value = float(json.loads(line)["mean_return"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        best = value if best is None else max(best, value)
+    return best
+
+
 class RunCallback(BaseCallback):
     """Atomic checkpoints every ``checkpoint_every`` agent steps (``model_<steps>.zip`` and
-    ``latest.zip``), evaluations every ``eval_every`` (TensorBoard ``eval/*``, a line in
-    ``evaluations.jsonl``, ``videos/eval_<steps>.mp4``), a last checkpoint and evaluation
-    at the end, and an early stop when ``stop`` says so."""
+    ``latest.zip``; only the newest ``keep_checkpoints`` numbered ones are kept),
+    evaluations every ``eval_every`` (TensorBoard ``eval/*``, a line in
+    ``evaluations.jsonl``, ``videos/eval_<steps>.mp4``, ``best.zip`` when it is the best so
+    far), a last checkpoint and evaluation at the end, and an early stop when ``stop`` says so."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = None):
         super().__init__()
@@ -73,6 +93,8 @@ class RunCallback(BaseCallback):
         self.last_eval: int | None = None
         self.t0 = time.time()
         self.steps0 = 0
+        self.best: float | None = best_evaluation(self.run_dir)  # a resumed run keeps its best
+        self.saved_steps: int | None = None
 
     def _on_training_start(self) -> None:
         n, cfg = self.model.num_timesteps, self.cfg
@@ -85,6 +107,8 @@ class RunCallback(BaseCallback):
         folder = self.run_dir / "checkpoints"
         save_checkpoint(self.model, folder / f"model_{n}.zip")
         save_checkpoint(self.model, folder / "latest.zip")
+        self.saved_steps = n
+        prune_checkpoints(self.run_dir, self.cfg.keep_checkpoints)
 
     def evaluate(self) -> None:
         cfg = self.cfg
@@ -101,6 +125,9 @@ class RunCallback(BaseCallback):
                 self.logger.record(f"eval/{key}", res[key])
         with open(self.run_dir / "evaluations.jsonl", "a") as f:
             f.write(json.dumps({"steps": n, "time": time.time(), **res}) + "\n")
+        if self.best is None or res["mean_return"] > self.best:
+            save_checkpoint(self.model, self.run_dir / "checkpoints" / "best.zip")
+            self.best = res["mean_return"]
 
     def _on_step(self) -> bool:
         if self.stop is not None and self.stop.requested:
@@ -126,9 +153,14 @@ class RunCallback(BaseCallback):
             if self.last_eval != self.model.num_timesteps and not stopped:
                 self.evaluate()
         finally:
-            if self.eval_env is not None:
-                self.eval_env.close()
-                self.eval_env = None
+            self.close()
+
+    def close(self) -> None:
+        """Close the evaluation env (its emulator holds this process's one slot); also when
+        ``learn`` ended by an exception, which skips ``_on_training_end``."""
+        if self.eval_env is not None:
+            self.eval_env.close()
+            self.eval_env = None
 
 
-__all__ = ["RunCallback", "StopOnSignal"]
+__all__ = ["RunCallback", "StopOnSignal", "best_evaluation"]

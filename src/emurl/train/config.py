@@ -12,6 +12,8 @@ import ast
 import dataclasses
 import difflib
 import inspect
+import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,103 @@ from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
 
 ALGOS = ("ppo", "dqn", "maskable_ppo")
+PRECISIONS = ("auto", "fp32", "bf16")
+LR_SCHEDULES = ("constant", "linear")
+NATURE_CNN_MIN_SIZE = 36
+"""The smallest square input of the Nature CNN (Mnih et al. 2015; Stable-Baselines3's
+``CnnPolicy``): its 8×8/4, 4×4/2 and 3×3/1 convolutions leave one pixel from 36."""
 
 
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric setting allows: from ``low`` to ``high`` (None: unbounded),
+    ``low`` itself excluded when ``open_low``; whole numbers when ``integer``. NaN and
+    infinities are never allowed.
+
+    >>> str(Range(0, 1, open_low=True, integer=False))
+    'a number > 0 and <= 1'
+    >>> 0 in Range(1), 3 in Range(1)
+    (False, True)
+    """
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    integer: bool = True
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if self.integer and not float(value).is_integer():
+            return False
+        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def __str__(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.open_low else '>='} {self.low:g}")
+        if self.high is not None:
+            parts.append(f"<= {self.high:g}")
+        return ("a whole number " if self.integer else "a number ") + " and ".join(parts)
+
+
+RANGES: dict[str, Range] = {
+    "total_steps": Range(1),
+    "num_envs": Range(1, 1024),  # each env is a process; thousands would exhaust the machine, not train faster
+    "seed": Range(0, 2**31 - 1),  # numpy seeds are below 2**32, and env i gets seed + i
+    "learning_rate": Range(0, 1, integer=False),  # 0: the policy stays as it is (a check that a checkpoint continues)
+    "gamma": Range(0, 1, open_low=True, integer=False),
+    "n_steps": Range(1),
+    "batch_size": Range(1),
+    "n_epochs": Range(1),
+    "gae_lambda": Range(0, 1, integer=False),
+    "clip_range": Range(0, 1, open_low=True, integer=False),
+    "ent_coef": Range(0, integer=False),
+    "vf_coef": Range(0, integer=False),
+    "max_grad_norm": Range(0, open_low=True, integer=False),
+    "buffer_size": Range(1),
+    "learning_starts": Range(0),
+    "train_freq": Range(1),
+    "target_update_interval": Range(1),
+    "exploration_fraction": Range(0, 1, integer=False),
+    "exploration_final_eps": Range(0, 1, integer=False),
+    "checkpoint_every": Range(0),
+    "keep_checkpoints": Range(0),
+    "eval_every": Range(0),
+    "eval_episodes": Range(1),
+    "eval_max_steps": Range(1),
+    "torch_threads": Range(0),
+    # the env's numbers, checked here for training (EnvSpec checks frame_skip and players itself)
+    "frame_skip": Range(1),
+    "noop_max": Range(0),
+    "max_episode_steps": Range(1),  # or none: never truncated
+    "screen_size": Range(1),
+    "frame_stack": Range(1),
+}
+"""Every number of a training config and the values it allows (:class:`TrainConfig`
+checks them; a value outside is a ConfigError naming the setting, the value and the range)."""
+
+RESUMABLE = frozenset({
+    # the run's length and bookkeeping: nothing the policy learned depends on them
+    "total_steps", "checkpoint_every", "keep_checkpoints", "eval_every", "eval_episodes", "eval_max_steps",
+    "eval_deterministic", "video", "torch_threads", "device",
+    # the learner's settings emurl hands to the loaded model (model.load_model(resume=True))
+    "num_envs", "learning_rate", "lr_schedule", "ent_coef",
+    # where episodes start and end: the same observations and actions, another curriculum
+    "state", "start_states", "noop_max", "max_episode_steps",
+    # where integrations are found and what render() gives: not what the agent sees
+    "game_path", "render_mode",
+})
+"""The settings ``emurl train --resume RUN`` may change. Every other one is the run's: it
+makes the checkpoint's observations, actions, rewards or network (game, algo, obs_type,
+frame_stack, action_set, frame_skip, pipeline, precision, ...), is baked into the saved
+learner (gamma, n_steps, batch_size, buffer_size, ...: Stable-Baselines3 restores them from
+the checkpoint, so a new value would be silently ignored), or names the run (seed,
+runs_dir). Changing one of those is a new run (:func:`check_resume` says how)."""
+
+_DEVICE = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
 
 def train_env_defaults() -> EnvSpec:
     """The env settings a training run starts from (before the game's preset): 30 random
@@ -91,7 +188,9 @@ class TrainConfig:
     """DQN: final epsilon"""
 
     checkpoint_every: int = 50_000
-    """agent steps between checkpoints"""
+    """agent steps between checkpoints (0: only at the end)"""
+    keep_checkpoints: int = 3
+    """newest checkpoints/model_<steps>.zip kept (latest.zip and best.zip always are; 0: keep all)"""
     eval_every: int = 50_000
     """agent steps between evaluations (0: only at the end)"""
     eval_episodes: int = 1
@@ -111,13 +210,53 @@ class TrainConfig:
     precision: str = "auto"
     """fp32, or bf16 for the CNN trunk (auto: bf16 where the CPU has it)"""
 
+    def __post_init__(self) -> None:
+        """Check every setting: numbers in :data:`RANGES`, the choices, and what the
+        algorithm needs of them together.
+
+        Raises:
+            ConfigError: naming the setting, the value and what is allowed.
+        """
+        for name, allowed in RANGES.items():
+            on_env = name in ENV_KEYS
+            value = getattr(self.env if on_env else self, name)
+            if value is None and on_env and name == "max_episode_steps":
+                continue
+            if value not in allowed:
+                raise ConfigError(f"{name} = {value!r}: expected {allowed}")
+            if allowed.integer and not isinstance(value, int):  # 1e5 from Python: a whole number, as an int
+                setattr(self.env if on_env else self, name, int(value))
+            elif not allowed.integer and not isinstance(value, float):
+                setattr(self.env if on_env else self, name, float(value))
+        _check_choice("algo", self.algo, ALGOS)
+        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
+            raise ConfigError(f"device = {self.device!r}: expected auto, cpu, cuda, cuda:<index>, mps or xpu")
+        if not str(self.runs_dir).strip():
+            raise ConfigError("runs_dir is empty: expected a folder (e.g. runs)")
+        crop = self.env.crop
+        if crop is not None and (any(c not in Range(0) for c in crop) or any(c not in Range(1) for c in crop[2:])):
+            raise ConfigError(f"crop = {crop!r}: expected [x, y, width, height], whole numbers, x and y >= 0, "
+                              "width and height >= 1")
+        if self.algo in ("ppo", "maskable_ppo"):  # Stable-Baselines3's PPO normalises advantages over a minibatch
+            if self.batch_size < 2:
+                raise ConfigError(f"batch_size = {self.batch_size}: {self.algo} needs a minibatch of at least 2")
+            if self.n_steps * self.num_envs < 2:
+                raise ConfigError(f"n_steps = {self.n_steps} with num_envs = {self.num_envs}: {self.algo} needs a "
+                                  "rollout of at least 2 steps (n_steps * num_envs >= 2)")
+        if self.env.pixel_pipeline and self.env.screen_size < NATURE_CNN_MIN_SIZE:
+            raise ConfigError(f"screen_size = {self.env.screen_size}: the CNN policy needs at least "
+                              f"{NATURE_CNN_MIN_SIZE} (its convolutions leave no pixel below that)")
+
     @property
     def game(self) -> str:
         """The env's game (canonical name)."""
         return self.env.game
 
     def run_name(self, t: float) -> str:
-        """``<game>__<algo>__<seed>__<unix time>`` (CleanRL's run name)."""
+        """``<game>__<algo>__<seed>__<unix time>`` (CleanRL's run name); two runs started in
+        the same second get ``-2``, ``-3``, ... from :func:`emurl.train.run.new_run_folder`."""
         return f"{self.env.game}__{self.algo}__{self.seed}__{int(t)}"
 
     def eval_env(self) -> EnvSpec:
@@ -147,6 +286,8 @@ class Setting:
     default: Any
     doc: str
     env: bool
+    allowed: str = ""
+    """the values allowed, for numbers (:data:`RANGES`): "a whole number >= 1", ..."""
 
 
 def settings() -> list[Setting]:
@@ -154,8 +295,10 @@ def settings() -> list[Setting]:
     (the command line's flags and ``--help`` are made from these)."""
     env_docs, run_docs = _docs(EnvSpec), _docs(TrainConfig)
     env_defaults, cfg = train_env_defaults(), TrainConfig()
-    out = [Setting(f.name, getattr(env_defaults, f.name), env_docs.get(f.name, ""), True) for f in fields(EnvSpec)]
-    out += [Setting(f.name, getattr(cfg, f.name), run_docs.get(f.name, ""), False) for f in fields(TrainConfig) if f.name != "env"]
+    out = [Setting(f.name, getattr(env_defaults, f.name), env_docs.get(f.name, ""), True, str(RANGES.get(f.name, "")))
+           for f in fields(EnvSpec)]
+    out += [Setting(f.name, getattr(cfg, f.name), run_docs.get(f.name, ""), False, str(RANGES.get(f.name, "")))
+            for f in fields(TrainConfig) if f.name != "env"]
     return out
 
 
@@ -179,12 +322,50 @@ def apply(cfg: TrainConfig, values: dict, where: str) -> TrainConfig:
             raise ConfigError(f"{where}: unknown setting {k!r}{hint}")
         run_values[key] = coerce(TrainConfig, key, v, where)
     env = spec_from_dict(env_values(values, where), where, base=cfg.env)
-    out = dataclasses.replace(cfg, env=env, **run_values)
-    if out.algo not in ALGOS:
-        raise ConfigError(f"{where}: algo must be one of {', '.join(ALGOS)}, got {out.algo!r}")
-    if out.lr_schedule not in ("constant", "linear"):
-        raise ConfigError(f"{where}: lr_schedule must be constant or linear, got {out.lr_schedule!r}")
+    try:
+        return dataclasses.replace(cfg, env=env, **run_values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _check_choice(name: str, value, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def flat_values(cfg: TrainConfig) -> dict[str, Any]:
+    """Every flat setting of ``cfg`` (the env's and the run's) by name."""
+    out = {f.name: getattr(cfg.env, f.name) for f in fields(EnvSpec)}
+    out.update({f.name: getattr(cfg, f.name) for f in fields(TrainConfig) if f.name != "env"})
     return out
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def check_resume(run: TrainConfig, asked: TrainConfig, run_dir: str | Path) -> None:
+    """Refuse a resume of the run in ``run_dir`` (frozen config ``run``) with ``asked``
+    where a setting outside :data:`RESUMABLE` differs.
+
+    Raises:
+        ConfigError: naming each such setting, the run's value and the asked one, what may
+            change on resume, and the command that starts a new run with the asked values.
+    """
+    before, after = flat_values(run), flat_values(asked)
+    changed = [k for k in after if after[k] != before[k] and k not in RESUMABLE]
+    if not changed:
+        return
+    what = "; ".join(f"{k}: the run's is {_shown(before[k])}, asked {_shown(after[k])}" for k in changed)
+    sets = " ".join(f"--set {k}={_shown(after[k])}" for k in changed)
+    raise ConfigError(
+        f"{run_dir}: cannot resume with a different {', '.join(changed)} ({what}); the checkpoint was trained with the "
+        f"run's. On resume only these may change: {', '.join(sorted(RESUMABLE))}. To train with the new value, start a "
+        f"new run with this run's other settings: emurl train --config {Path(run_dir) / 'config.yaml'} {sets}")
 
 
 def build_config(game: str | None = None, config_file: str | None = None, overrides: dict | None = None) -> TrainConfig:

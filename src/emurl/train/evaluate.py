@@ -15,7 +15,7 @@ from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
 from emurl.movies.replay import write_video
 from emurl.train.config import TrainConfig, apply, load_yaml
-from emurl.train.model import latest_checkpoint, load_model
+from emurl.train.model import load_model, newest_intact_checkpoint
 
 
 def _episode(model, env, deterministic: bool, frames: bool) -> Iterator[np.ndarray]:
@@ -56,7 +56,11 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
     was finished), the result also holds ``successes`` (the last step's value per
     episode) and ``success_rate``; likewise ``"win"`` (a two-player game, the agent's
     seat) gives ``wins`` and ``win_rate``.
+
+    Raises:
+        ConfigError: ``episodes`` is not a whole number >= 1.
     """
+    check_episodes(episodes)
     returns, lengths, successes, wins = [], [], [], []
     for ep in range(episodes):
         filmed = video_path is not None and ep == 0
@@ -99,6 +103,12 @@ def run_episodes(model, env, episodes: int, deterministic: bool, video_path: Pat
     return out
 
 
+def check_episodes(episodes) -> None:
+    """Raises ConfigError unless ``episodes`` is a whole number >= 1 (a mean of no episodes is NaN)."""
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise ConfigError(f"episodes = {episodes!r}: expected a whole number >= 1")
+
+
 def load_run_config(run_dir: str | os.PathLike) -> TrainConfig:
     """The frozen config of a run folder (``config.yaml``; flat ones of older runs too).
 
@@ -113,7 +123,9 @@ def load_run_config(run_dir: str | os.PathLike) -> TrainConfig:
 
 def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False, deterministic: bool | None = None,
              progress=None, backend: str | None = None, opponent: str | None = None) -> dict:
-    """Evaluate a run folder (its latest checkpoint) or a checkpoint file inside a run.
+    """Evaluate a run folder (its newest intact checkpoint: ``latest.zip``, or when that one
+    is damaged the newest intact ``model_<steps>.zip``, with a warning on stderr) or a
+    checkpoint file inside a run.
 
     ``backend`` runs the evaluation on another emulator backend than the run's (a DS
     policy trained on ``"desmume"`` evaluated on ``"melonds"``); None keeps the run's.
@@ -123,14 +135,17 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
     its ``backend`` says which one ran (None: the system's default).
 
     Raises:
-        FileNotFoundError: no checkpoint, or no ``config.yaml`` beside it.
+        FileNotFoundError: no such folder or file, or no ``config.yaml`` beside it.
+        CheckpointError: the run folder has no intact checkpoint; the given checkpoint file is
+            damaged or not this run's (naming it).
+        ConfigError: ``episodes`` < 1, or ``opponent`` for a one-player run.
         EmurlError: ``backend`` does not run this game's system.
     """
+    check_episodes(episodes)
     target = Path(target)
     if target.is_dir():
-        run_dir, ckpt = target, latest_checkpoint(target)
-        if ckpt is None:
-            raise FileNotFoundError(f"{target}: no checkpoints/latest.zip in this run folder")
+        run_dir = target
+        ckpt, _ = newest_intact_checkpoint(target)
     elif target.is_file():
         ckpt = target
         run_dir = target.parent.parent if target.parent.name == "checkpoints" else target.parent
@@ -144,9 +159,9 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
         if not spec.opponent:
             raise ConfigError(f"{run_dir}: this run plays one player ({spec.game}); --opponent is for two-player runs")
         spec = spec.replace(opponent=opponent)
+    model = load_model(cfg, ckpt)  # before the env: a damaged file is reported without starting an emulator
     env = build_env(spec)
     try:
-        model = load_model(cfg, ckpt)
         det = cfg.eval_deterministic if deterministic is None else deterministic
         res = run_episodes(model, env, episodes, det, run_dir / "videos" / "eval_final.mp4" if video else None, progress)
     finally:
@@ -157,4 +172,4 @@ def evaluate(target: str | os.PathLike, episodes: int = 10, video: bool = False,
     return res
 
 
-__all__ = ["evaluate", "load_run_config", "run_episodes"]
+__all__ = ["check_episodes", "evaluate", "load_run_config", "run_episodes"]

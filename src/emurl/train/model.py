@@ -1,15 +1,28 @@
 """The learner: Stable-Baselines3 PPO / DQN built from a :class:`~emurl.train.config.TrainConfig`,
-loaded from and saved to checkpoints (atomically, through :func:`emurl.fileio.atomic_write`)."""
+loaded from and saved to checkpoints (atomically, through :func:`emurl.fileio.atomic_write`).
+
+A checkpoint is Stable-Baselines3's zip: ``data`` (JSON: the learner's settings and
+``num_timesteps``), ``policy.pth``, ``policy.optimizer.pth``, ... A run keeps
+``checkpoints/latest.zip``, ``checkpoints/model_<steps>.zip`` (the newest
+``keep_checkpoints``) and ``checkpoints/best.zip`` (the best evaluation). A damaged one
+(cut short, bytes changed: every entry's CRC-32 is checked) is a :class:`CheckpointError`;
+a run folder's newest intact one is found by :func:`newest_intact_checkpoint`.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import re
+import sys
+import zipfile
 from pathlib import Path
 
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+from emurl.errors import CheckpointError, ConfigError, EmurlError
 from emurl.fileio import atomic_write
 from emurl.train.config import TrainConfig
 from emurl.train.policies import policy_kwargs
@@ -28,8 +41,12 @@ def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
     """A new PPO, MaskablePPO or DQN on ``env`` (a VecEnv or an env) with ``cfg``'s hyperparameters:
     ``CnnPolicy`` on pixels, ``MlpPolicy`` on RAM or variables; TensorBoard logs to ``tb_dir``."""
     policy = {"rgb": "CnnPolicy", "features": "MultiInputPolicy"}.get(cfg.env.obs_type, "MlpPolicy")
+    try:
+        kwargs = policy_kwargs(cfg.precision, cfg.env.obs_type)
+    except ValueError as exc:  # bf16 on a CPU without it
+        raise ConfigError(str(exc)) from None
     common = dict(
-        policy_kwargs=policy_kwargs(cfg.precision, cfg.env.obs_type),
+        policy_kwargs=kwargs,
         learning_rate=_schedule(cfg),
         gamma=cfg.gamma,
         seed=cfg.seed,
@@ -52,9 +69,30 @@ def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
     )
 
 
-def load_model(cfg: TrainConfig, path: str | Path, env=None) -> BaseAlgorithm:
-    """The checkpoint at ``path`` (an SB3 zip) as ``cfg.algo``'s class, on ``env`` if given."""
-    return ALGORITHMS[cfg.algo].load(str(path), env=env, device=cfg.device)
+def load_model(cfg: TrainConfig, path: str | Path, env=None, resume: bool = False) -> BaseAlgorithm:
+    """The checkpoint at ``path`` (an SB3 zip) as ``cfg.algo``'s class, on ``env`` if given.
+
+    With ``resume``, the learner settings a resumed run may change
+    (:data:`~emurl.train.config.RESUMABLE`: ``learning_rate`` and ``lr_schedule``,
+    ``ent_coef``) are ``cfg``'s instead of the checkpoint's; the others stay the checkpoint's.
+
+    Raises:
+        CheckpointError: ``path`` is missing, damaged (:func:`checkpoint_steps`), not a
+            ``cfg.algo`` checkpoint, or made for other observations or actions than ``env``'s.
+    """
+    checkpoint_steps(path)  # every entry's CRC before Stable-Baselines3 unpickles any of it
+    changes = {}
+    if resume:
+        changes["learning_rate"] = _schedule(cfg)  # SB3's _setup_model makes lr_schedule from it
+        if cfg.algo in ("ppo", "maskable_ppo"):
+            changes["ent_coef"] = cfg.ent_coef
+    try:
+        return ALGORITHMS[cfg.algo].load(str(path), env=env, device=cfg.device, **changes)
+    except EmurlError:
+        raise
+    except Exception as exc:  # SB3 and torch raise many kinds (KeyError, ValueError, RuntimeError, pickle's ...)
+        raise CheckpointError(f"{path}: cannot load as a {cfg.algo} checkpoint of this run's env: "
+                              f"{type(exc).__name__}: {exc}") from exc
 
 
 def save_checkpoint(model: BaseAlgorithm, path: Path) -> Path:
@@ -71,4 +109,93 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return p if p.is_file() else None
 
 
-__all__ = ["ALGORITHMS", "build_model", "latest_checkpoint", "load_model", "save_checkpoint"]
+def checkpoint_steps(path: str | Path) -> int:
+    """The agent steps a checkpoint was saved at (``num_timesteps`` in its ``data``), after
+    checking every entry of the zip against its CRC-32.
+
+    Raises:
+        CheckpointError: naming the file: missing, not a zip (cut short, random bytes), an
+            entry that fails its CRC, or no Stable-Baselines3 ``data`` in it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+            if bad is not None:
+                raise CheckpointError(f"{path}: damaged checkpoint: its entry {bad!r} fails its CRC check")
+            steps = json.loads(z.read("data"))["num_timesteps"]
+    except CheckpointError:
+        raise
+    except Exception as exc:  # zipfile, zlib, json and a damaged header raise many kinds
+        raise CheckpointError(f"{path}: damaged checkpoint (expected a Stable-Baselines3 zip): "
+                              f"{type(exc).__name__}: {exc}") from None
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise CheckpointError(f"{path}: damaged checkpoint: num_timesteps is {steps!r}, expected a whole number >= 0")
+    return steps
+
+
+MODEL_FILE = re.compile(r"model_(\d+)\.zip")
+"""``model_<steps>.zip``: a run's numbered checkpoints."""
+
+
+def numbered_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """``(steps, path)`` of ``<run_dir>/checkpoints/model_<steps>.zip``, newest (most steps) first."""
+    folder = Path(run_dir) / "checkpoints"
+    found = [(int(m.group(1)), p) for p in folder.glob("model_*.zip") if (m := MODEL_FILE.fullmatch(p.name))]
+    return sorted(found, reverse=True)
+
+
+def newest_intact_checkpoint(run_dir: str | Path, warn=None) -> tuple[Path, int]:
+    """The checkpoint a run continues or is evaluated from, and its agent steps:
+    ``latest.zip``, or a numbered one with more steps (a crash between the two writes), or,
+    when ``latest.zip`` is damaged, the newest intact ``model_<steps>.zip``; each skipped
+    damaged file is reported to ``warn`` (default: a line on stderr).
+
+    Raises:
+        CheckpointError: no checkpoint in the run folder, or none intact (naming each).
+    """
+    warn = warn or (lambda line: print(f"emurl: warning: {line}", file=sys.stderr, flush=True))
+    latest = Path(run_dir) / "checkpoints" / "latest.zip"
+    damaged: list[CheckpointError] = []
+    latest_steps = None
+    if latest.is_file():
+        try:
+            latest_steps = checkpoint_steps(latest)
+        except CheckpointError as exc:
+            damaged.append(exc)
+    chosen = (latest, latest_steps) if latest_steps is not None else None
+    for steps, path in numbered_checkpoints(run_dir):
+        if latest_steps is not None and steps <= latest_steps:
+            break
+        try:
+            chosen = (path, checkpoint_steps(path))
+            break
+        except CheckpointError as exc:
+            damaged.append(exc)
+    if chosen is None:
+        if damaged:
+            raise CheckpointError(f"{run_dir}: no intact checkpoint: " + "; ".join(map(str, damaged)))
+        raise CheckpointError(f"{run_dir}: no checkpoint in {Path(run_dir) / 'checkpoints'} (latest.zip or "
+                              "model_<steps>.zip)")
+    for exc in damaged:
+        warn(f"{exc}; skipped")
+    if damaged:
+        warn(f"using {chosen[0]} ({chosen[1]} agent steps), the newest intact checkpoint")
+    return chosen
+
+
+def prune_checkpoints(run_dir: str | Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` ``model_<steps>.zip`` of a run (0: keep all);
+    ``latest.zip`` and ``best.zip`` are never touched. Returns the deleted files."""
+    if keep <= 0:
+        return []
+    old = [p for _, p in numbered_checkpoints(run_dir)[keep:]]
+    for p in old:
+        p.unlink(missing_ok=True)
+    return old
+
+
+__all__ = ["ALGORITHMS", "build_model", "checkpoint_steps", "latest_checkpoint", "load_model", "newest_intact_checkpoint",
+           "numbered_checkpoints", "prune_checkpoints", "save_checkpoint"]

@@ -6,9 +6,7 @@ import functools
 
 import gymnasium as gym
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import SubprocVecEnv
 
-from emurl.emulators.process import start_method
 from emurl.envs import EnvSpec, build_env
 from emurl.envs.settings import spec_from_dict
 from emurl.vector.shm import SharedMemoryVecEnv
@@ -42,8 +40,10 @@ def make_vec_env(game: str | EnvSpec, num_envs: int, seed: int = 0, pipeline: st
     Raises:
         ValueError: ``num_envs < 1``.
         ConfigError: an unknown setting or a bad value (checked here, before any worker starts).
-        RuntimeError: building the env failed in a worker (unknown game, missing ROM, ...);
-            the message quotes the original error.
+        EmurlError: building the env failed in a worker with one (``UnknownGameError``,
+            ``RomNotFoundError``, ``UnknownStateError``, ...): raised again here, same class
+            and message as ``emurl.make`` in this process.
+        WorkerError: another failure in a worker (names the env and the game).
     """
     if int(num_envs) < 1:
         raise ValueError(f"num_envs must be >= 1, got {num_envs!r}")
@@ -55,11 +55,14 @@ def make_vec_env(game: str | EnvSpec, num_envs: int, seed: int = 0, pipeline: st
     return venv
 
 
-def subprocess_vec_env(env_fns: list) -> SubprocVecEnv:
-    """Stable-Baselines3's ``SubprocVecEnv`` (observations pickled through pipes), its workers
-    started as emurl starts all of its own (:func:`emurl.emulators.process.start_method`):
-    for ``Dict`` observations, which :class:`SharedMemoryVecEnv` (one ``Box``) does not hold."""
-    return SubprocVecEnv(env_fns, start_method=start_method())
+def subprocess_vec_env(env_fns: list) -> SharedMemoryVecEnv:
+    """One worker process per env with observations pickled through the pipes
+    (``SharedMemoryVecEnv(env_fns, shared_memory=False)``): for ``Dict`` observations, which
+    one shared array does not hold; small ones (e.g. ``obs_type="features"``), so the pickle
+    costs little. It replaces Stable-Baselines3's ``SubprocVecEnv`` (same API), whose worker
+    prints its own traceback and leaves the parent an ``EOFError`` when its env raises or it
+    dies: here an error comes back as itself and a dead worker is restarted."""
+    return SharedMemoryVecEnv(env_fns, shared_memory=False)
 
 
 __all__ = ["make_vec_env", "subprocess_vec_env"]

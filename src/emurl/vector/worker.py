@@ -1,15 +1,17 @@
 """The loop of one :class:`~emurl.vector.shm.SharedMemoryVecEnv` worker process.
 
 The parent sends ``(cmd, data)`` pickled (:func:`dumps`); the worker answers ``("ok",
-payload)``, ``("error", text)`` (any exception: the worker keeps serving) or, for a
-missing attribute, ``("attr_error", text)``. ``"close"`` gets no answer. Observations do
-not go through the pipe: the worker writes each into its row of the shared block.
+payload)``, ``("error", details)`` (any exception, as
+:func:`~emurl.vector.faults.error_payload`: the worker keeps serving) or, for a missing
+attribute, ``("attr_error", text)``. ``"close"`` gets no answer. Observations do
+not go through the pipe: the worker writes each into its row of the shared block once it
+is ``"attach"``-ed to one; without a block (``Dict`` observations) they go in the answers
+to ``"step"`` and ``"reset"`` (else None there).
 """
 
 from __future__ import annotations
 
 import pickle
-import traceback
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -18,6 +20,7 @@ from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
 from emurl.emulators.process import setup_worker_process
+from emurl.vector.faults import error_payload
 
 
 def dumps(message: Any) -> bytes:
@@ -30,8 +33,13 @@ def dumps(message: Any) -> bytes:
     return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}\n\nWorker traceback:\n{traceback.format_exc()}"
+def copy_observation(observation):
+    """A copy of an observation: an array, or a dict / tuple of them (``Dict`` / ``Tuple`` spaces)."""
+    if isinstance(observation, dict):
+        return {key: copy_observation(value) for key, value in observation.items()}
+    if isinstance(observation, tuple):
+        return tuple(copy_observation(value) for value in observation)
+    return np.array(observation)
 
 
 def run_worker(remote, parent_remote, index: int) -> None:  # noqa: C901
@@ -46,6 +54,14 @@ def run_worker(remote, parent_remote, index: int) -> None:  # noqa: C901
     def send(message) -> None:
         remote.send_bytes(dumps(message))
 
+    def put(observation):
+        """Write ``observation`` into this worker's row (None to send), or return it to send
+        (no shared block: observations that are not one array)."""
+        if slot is None:
+            return observation
+        np.copyto(slot, observation)
+        return None
+
     try:
         while True:
             try:
@@ -53,7 +69,7 @@ def run_worker(remote, parent_remote, index: int) -> None:  # noqa: C901
             except (EOFError, OSError):
                 break  # the parent is gone
             except Exception as exc:  # e.g. the env fn could not be unpickled here
-                send(("error", _error_text(exc)))
+                send(("error", error_payload(exc)))
                 continue
             if cmd == "close":
                 break
@@ -64,19 +80,18 @@ def run_worker(remote, parent_remote, index: int) -> None:  # noqa: C901
                     info["TimeLimit.truncated"] = bool(truncated and not terminated)
                     reset_info = None
                     if done:
-                        info["terminal_observation"] = np.array(observation)  # reset may reuse buffers
+                        info["terminal_observation"] = copy_observation(observation)  # reset may reuse buffers
                         observation, reset_info = env.reset()
-                    np.copyto(slot, observation)
-                    send(("ok", (float(reward), done, info, reset_info)))
+                    send(("ok", (float(reward), done, info, reset_info, put(observation))))
                 elif cmd == "reset":
                     seed, options = data
                     maybe_options = {"options": options} if options else {}
                     observation, reset_info = env.reset(seed=seed, **maybe_options)
-                    np.copyto(slot, observation)
-                    send(("ok", reset_info))
+                    send(("ok", (reset_info, put(observation))))
                 elif cmd == "init":
                     env = _patch_env(data.var())
-                    send(("ok", (env.observation_space, env.action_space)))
+                    game = getattr(env.unwrapped, "game", None)  # EmulatorEnv's; for error messages
+                    send(("ok", (env.observation_space, env.action_space, game if isinstance(game, str) else None)))
                 elif cmd == "attach":
                     name, shape, dtype = data
                     shm = SharedMemory(name=name)
@@ -106,11 +121,11 @@ def run_worker(remote, parent_remote, index: int) -> None:  # noqa: C901
                 if cmd in ("get_attr", "env_method"):
                     send(("attr_error", str(exc)))
                 else:
-                    send(("error", _error_text(exc)))
+                    send(("error", error_payload(exc)))
             except (BrokenPipeError, ConnectionResetError):
                 break
             except Exception as exc:
-                send(("error", _error_text(exc)))
+                send(("error", error_payload(exc)))
     except KeyboardInterrupt:  # pragma: no cover
         pass
     finally:
