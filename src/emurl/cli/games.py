@@ -6,6 +6,8 @@ from emurl.cli.mkds import add_check_arguments, games_check
 from emurl.errors import EmurlError
 from emurl.games import list_games, load_integration
 from emurl.games.ale_actions import minimal_action_set
+from emurl.games.memory import addressing
+from emurl.games.romsha import ALLOW_MISMATCH_ENV
 from emurl.states.roms import ale_py_rom_dir, import_roms
 
 
@@ -19,8 +21,15 @@ def _games_show(args) -> int:
     integ = load_integration(args.game, args.game_path)
     print(f"{integ.name}  ({integ.source}: {integ.folder})")
     print(f"system: {integ.system}")
+    form = addressing(integ.variables.values(), integ.system)
+    if form:
+        print(f"addresses: {form}")
     print(f"players: {integ.players}")
-    print(f"ROM: {integ.rom_status()}")
+    status = integ.rom_status()
+    print(f"ROM: {status}")
+    if status.startswith("found, SHA-1 does not match"):
+        print(f"  (games refuse it: import a matching ROM with `emurl roms import DIR`, "
+              f"or set {ALLOW_MISMATCH_ENV}=1 to run it anyway)")
     if integ.rom_shas:
         print(f"accepted SHA-1: {', '.join(integ.rom_shas)}")
     states = integ.states()

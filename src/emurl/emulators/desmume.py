@@ -7,11 +7,12 @@ import builtins
 import ctypes
 import os
 import shutil
-import tempfile
+import weakref
 from importlib import metadata
 
 import numpy as np
 
+from emurl.emulators import scratch
 from emurl.emulators.base import claim_process_slot, release_process_slot
 from emurl.emulators.ds import (
     SYSTEM,
@@ -51,6 +52,9 @@ def _desmume_instance():
         # SDL otherwise takes over SIGINT and SIGTERM (turning them into SDL_QUIT events
         # nobody reads): `kill` and Ctrl-C then no longer stopped `emurl train`.
         os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+        # libdesmume keeps cartridge saves in glib's user config dir (~/.config/desmume):
+        # make it this process's scratch folder before the library is loaded (emulators/scratch.py).
+        scratch.private_config_dir(os.path.join(scratch.process_folder(), "config"))
         # py-desmume translates its key names with `builtins._` when that exists; in a REPL,
         # Jupyter or a doctest `_` is the last result (2, None, ...), and its import then
         # fails with "TypeError: 'int' object is not callable". Hide it for the import.
@@ -77,13 +81,21 @@ class DesmumeBackend:
 
     Args:
         rom_path: an ``.nds`` file.
+        backup: a save file (raw ``.sav``, or DeSmuME's ``.dsv``) to start with as the
+            cartridge's backup memory (:meth:`load_backup`); default: an empty one.
 
-    The CPUs run in DeSmuME's interpreter. Savestates go through a file in a private
-    temporary folder (``/dev/shm`` when there is one), since libdesmume saves only to
-    files. ``ram()`` reads main RAM one word at a time through libdesmume (about 1 s).
+    The CPUs run in DeSmuME's interpreter. ``ram()`` reads main RAM one word at a time
+    through libdesmume (about 1 s) where its main RAM array can't be found.
+
+    Files: savestates go through a file, since libdesmume saves only to files, and the
+    cartridge's backup memory lives in :attr:`backup_file`; both in the process's private
+    scratch folder (:mod:`emurl.emulators.scratch`, in ``/dev/shm`` when there is one),
+    which is emptied when the emulator opens and removed when it closes, is
+    garbage-collected or the process exits. Nothing is written to the home folder, and no
+    game or run sees another's save.
 
     Raises:
-        EmulatorError: py-desmume is missing, the ROM can't be opened, or a DeSmuME
+        EmulatorError: py-desmume is missing, the ROM or save can't be opened, or a DeSmuME
             emulator is already open in this process (DeSmuME is a process-wide singleton).
     """
 
@@ -96,12 +108,21 @@ class DesmumeBackend:
     default_actions = DEFAULT_ACTIONS
     supports_touch = True
 
-    def __init__(self, rom_path: str):
+    def __init__(self, rom_path: str, backup: str | os.PathLike | None = None):
         if not os.path.isfile(rom_path):
             raise EmulatorError(f"{rom_path}: no such ROM file")
         check_nds_header(rom_path)
+        if backup is not None and not os.path.isfile(backup):
+            raise EmulatorError(f"{backup}: no such save file")
         claim_process_slot(self.backend, self)
+        self._closed = True  # until opened: close() then only releases what was taken
         try:
+            try:
+                self._tmp = scratch.process_folder()
+            except OSError as exc:  # /dev/shm full or not ours
+                raise EmulatorError(f"DeSmuME needs a private scratch folder: {exc}") from None
+            shutil.rmtree(os.path.join(self._tmp, "config"), ignore_errors=True)  # no earlier env's save
+            self._finalizer = weakref.finalize(self, scratch.empty, self._tmp)
             self._emu = _desmume_instance()
             try:
                 with _quiet():
@@ -109,6 +130,8 @@ class DesmumeBackend:
             except RuntimeError as exc:
                 raise EmulatorError(f"{rom_path}: DeSmuME could not open it ({exc}); is it a .nds ROM?") from None
         except BaseException:
+            if hasattr(self, "_finalizer"):
+                self._finalizer()
             release_process_slot(self.backend, self)
             raise
         lib = self._emu.lib
@@ -134,15 +157,23 @@ class DesmumeBackend:
                 self._raw_type = ctypes.c_uint16 * (2 * SCREEN_H * SCREEN_W)
             except AttributeError:  # a DeSmuME library or extension without these: the RGBX copy
                 self._raw = None
-        self._tmp = tempfile.mkdtemp(prefix="emurl-desmume-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
         self._state_file = os.path.join(self._tmp, "state.dst")
         self._loaded: bytes | None = None  # the state bytes whose file is in _state_file
         self.rom_path = str(rom_path)
+        self.backup_file = os.path.join(
+            self._tmp, "config", "desmume", os.path.splitext(os.path.basename(rom_path))[0] + ".dsv")
+        """Where DeSmuME keeps this game's cartridge backup memory (its ``.dsv``), in the scratch folder."""
         self.core = f"DeSmuME (py-desmume {metadata.version('py-desmume')})"
         self._touching = False
         self._closed = False
         self._keypad(0)
         self._mute()
+        if backup is not None:
+            try:
+                self.load_backup(str(backup))
+            except BaseException:
+                self.close()
+                raise
 
     def _mute(self) -> None:
         """Swap DeSmuME's SDL sound core for its dummy core (core id 0; emurl plays no
@@ -312,7 +343,9 @@ class DesmumeBackend:
     def load_backup(self, path: str) -> None:
         """Use ``path`` (a raw ``.sav``, or ``.dsv``) as the cartridge's backup memory.
 
-        Call right after opening, before the game reads its save.
+        Call right after opening, before the game reads its save (or pass ``backup=`` when
+        opening). A savestate carries the backup memory it was made with: :meth:`load_state`
+        replaces this one.
 
         Raises:
             EmulatorError: the file is missing or DeSmuME can't import it.
@@ -322,11 +355,29 @@ class DesmumeBackend:
         if not self._emu.backup.import_file(str(path)):
             raise EmulatorError(f"{path}: DeSmuME could not import it as cartridge backup memory")
 
+    def read_backup(self) -> bytes:
+        """The cartridge's backup memory now, as a raw ``.sav`` (its size is the chip's:
+        e.g. 512 bytes for a 4 Kbit EEPROM).
+
+        Raises:
+            EmulatorError: DeSmuME could not export it.
+        """
+        path = os.path.join(self._tmp, "backup.sav")
+        try:
+            if not self._emu.backup.export_file(path):
+                raise EmulatorError(f"{self.rom_path}: DeSmuME could not export the cartridge's backup memory")
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
     def power_on(self) -> None:
         """Restart the ROM from power-on (a hard reset)."""
         self._lib.desmume_reset()
 
     def close(self) -> None:
+        """Close the ROM and remove the scratch folder (savestate files, the cartridge save)."""
         if self._closed:
             return
         self._closed = True
@@ -334,7 +385,7 @@ class DesmumeBackend:
             self._keypad(0)
             self._lib.desmume_close()
         finally:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._finalizer()
             release_process_slot(self.backend, self)
 
     def __del__(self):

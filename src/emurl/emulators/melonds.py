@@ -38,6 +38,10 @@ class MelonDSBackend(RetroBackend):
     state, so the libretro pointer can't be driven: :meth:`set_touch` raises. Use the
     desmume backend for games that need the touch screen.
 
+    Files: none are left. The core maps its fast memory through ``/dev/shm/melondsfastmem<pid>``,
+    which it unlinks at once, and writes nothing to the home or working folder (checked by
+    ``tests/emulators/test_desmume_files.py``, also after ``kill -9``).
+
     Raises:
         EmulatorError: as :class:`RetroBackend` (one stable-retro emulator per process).
     """

@@ -14,14 +14,15 @@ ROMs live in the user's data folder (``$EMURL_DATA_DIR``, else ``$XDG_DATA_HOME/
 else ``~/.local/share/emurl``) under ``roms/<Game>-<System>/``, put there by
 ``emurl roms import``; a ROM shipped inside the integration folder (stable-retro's
 Airstriker-Genesis) is found too. User-made start states go to ``states/<Game>-<System>/``
-of the same folder.
+of the same folder. A ROM is checked against ``rom.sha`` when a game is loaded
+(:meth:`Integration.require_rom`; :mod:`emurl.games.romsha`), its SHA-1s cached in
+``cache/rom-sha1.json`` of that folder.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ from pathlib import Path
 from emurl.errors import IntegrationError, RomNotFoundError, UnknownGameError, UnknownStateError
 from emurl.fileio import STATE_SUFFIX, parse_state_file_name, read_state
 from emurl.games.jsonfile import read_json_object
+from emurl.games.memory import variables_from_info
 from emurl.games.pymodule import load_class
+from emurl.games.romsha import check_rom, rom_matches, sha1_of_rom  # noqa: F401 (sha1_of_rom: imported from here by movies, states, play)
 from emurl.games.scenario import Scenario, load_scenario
 from emurl.games.variables import Variable
 
@@ -160,6 +163,8 @@ class Integration:
     action_sets: dict[str, list[list[str]]] = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
     rom_shas: list[str] = field(default_factory=list)
+    data_file: Path | None = None
+    """the variables file read (``data.json``, or the ``info=`` file that replaced it)"""
 
     # -- scenarios -------------------------------------------------------------------
     def scenarios(self) -> list[str]:
@@ -330,11 +335,18 @@ class Integration:
                     return str(p)
         return None
 
-    def require_rom(self) -> str:
-        """Like :meth:`rom_path`, but a missing ROM is an error.
+    def require_rom(self, allow_mismatch: bool | None = None) -> str:
+        """Like :meth:`rom_path`, but a missing ROM is an error, and the ROM must have one of
+        the SHA-1s of ``rom.sha`` (none listed: any ROM; :func:`emurl.games.romsha.check_rom`,
+        hashed once per file, size and modification time).
+
+        Args:
+            allow_mismatch: run a ROM whose SHA-1 is not listed, with a warning (a ROM hack);
+                None: only if ``$EMURL_ALLOW_ROM_MISMATCH`` is 1.
 
         Raises:
             RomNotFoundError: with the accepted SHA-1s and the command that imports a ROM.
+            RomMismatchError: the ROM's SHA-1 is not in ``rom.sha``; names both hashes.
         """
         path = self.rom_path()
         if path is None:
@@ -344,28 +356,60 @@ class Integration:
                 f"Import yours with:  emurl roms import PATH_TO_ROM_OR_FOLDER\n"
                 f"(it is then copied to {data_dir() / 'roms' / self.name})"
             )
+        check_rom(path, self.rom_shas, self.name, rom_sha_cache(), allow_mismatch)
         return path
 
     def rom_status(self) -> str:
+        """``"found: PATH"``, ``"found, SHA-1 does not match: PATH (SHA-1 ...)"`` or ``"missing ..."``."""
         path = self.rom_path()
-        return f"found: {path}" if path else "missing (emurl roms import PATH)"
+        if path is None:
+            return "missing (emurl roms import PATH)"
+        ok, found = rom_matches(path, self.rom_shas, rom_sha_cache())
+        return f"found: {path}" if ok else f"found, SHA-1 does not match: {path} (SHA-1 {found})"
 
 
-def load_integration_folder(folder: Path, name: str | None = None, source: str = "user") -> Integration:
-    """Load and check one integration folder.
+def rom_sha_cache() -> Path:
+    """The file that remembers ROM SHA-1s between processes (:func:`emurl.games.romsha.file_sha1s`)."""
+    return data_dir() / "cache" / "rom-sha1.json"
+
+
+def info_file(folder: Path, info: str | os.PathLike | None = None) -> Path:
+    """The variables file of an integration, as stable-retro's ``info=`` picks it: None →
+    ``data.json``; a path ending ``.json`` → that file (else that name in the folder); a
+    name → ``<name>.json`` in the folder.
 
     Raises:
-        IntegrationError: a file is missing or malformed (names the file and the key).
+        IntegrationError: no such file (names it).
+    """
+    if info is None:
+        return folder / "data.json"
+    text = os.fspath(info)
+    path = Path(text).expanduser() if text.endswith(".json") else folder / f"{text}.json"
+    if not path.is_file() and text.endswith(".json") and (folder / text).is_file():
+        path = folder / text
+    if not path.is_file():
+        raise IntegrationError(f"{path}: no such variables file (info={text!r}: a JSON path, or a name in {folder})")
+    return path
+
+
+def load_integration_folder(folder: Path, name: str | None = None, source: str = "user",
+                            info: str | os.PathLike | None = None) -> Integration:
+    """Load and check one integration folder; ``info`` replaces its ``data.json`` (:func:`info_file`).
+
+    Raises:
+        IntegrationError: a file is missing or malformed (names the file and the key), or a
+            variable's address is outside the system's memory (:mod:`emurl.games.memory`).
     """
     folder = Path(folder)
     name = name or canonical_name(folder.name)
-    data_file = folder / "data.json"
+    data_file = info_file(folder, info)
+    system = name.rsplit("-", 1)[-1]
     raw = read_json_object(data_file)
     if "info" not in raw:
         raise IntegrationError(f"{data_file}: missing key \"info\" (expected {{\"info\": {{name: {{\"address\": ..., \"type\": ...}}}}}})")
     if not isinstance(raw["info"], dict):
         raise IntegrationError(f"{data_file}: info: expected an object name → variable, got {type(raw['info']).__name__}")
-    variables = {k: Variable.from_json(k, v, str(data_file)) for k, v in raw["info"].items()}
+    variables = variables_from_info(raw["info"], str(data_file), system)
     action_sets = raw.get("action_sets", {})
     if not isinstance(action_sets, dict) or not all(
         isinstance(v, list) and all(isinstance(c, list) and all(isinstance(b, str) for b in c) for c in v)
@@ -376,12 +420,12 @@ def load_integration_folder(folder: Path, name: str | None = None, source: str =
     metadata = read_json_object(meta_file) if meta_file.is_file() else {}
     sha_file = folder / "rom.sha"
     shas = [s.strip().lower() for s in sha_file.read_text().split()] if sha_file.is_file() else []
-    system = name.rsplit("-", 1)[-1]
-    return Integration(name, system, folder, source, variables, action_sets, metadata, shas)
+    return Integration(name, system, folder, source, variables, action_sets, metadata, shas, data_file)
 
 
-def load_integration(game: str, game_path=None) -> Integration:
-    """Find and load the integration ``game`` (``"Airstriker-Genesis"``, ``-v0`` optional).
+def load_integration(game: str, game_path=None, info: str | os.PathLike | None = None) -> Integration:
+    """Find and load the integration ``game`` (``"Airstriker-Genesis"``, ``-v0`` optional),
+    with ``info`` (a variables file, :func:`info_file`) instead of its ``data.json``.
 
     Raises:
         UnknownGameError: no integration of that name (the message lists close names).
@@ -399,12 +443,4 @@ def load_integration(game: str, game_path=None) -> Integration:
         hint = f" Close names: {', '.join(close)}." if close else ""
         raise UnknownGameError(f"unknown game {game!r}.{hint} See `emurl games list`.")
     folder, source = folders[name]
-    return load_integration_folder(folder, name, source)
-
-
-def sha1_of_rom(path: str) -> str:
-    """SHA-1 as stable-retro computes it (an iNES header is not hashed)."""
-    with open(path, "rb") as f:
-        if path.lower().endswith(".nes"):
-            f.read(16)
-        return hashlib.sha1(f.read()).hexdigest()
+    return load_integration_folder(folder, name, source, info)

@@ -6,7 +6,6 @@ imported survives reinstalls and upgrades.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
@@ -16,22 +15,22 @@ from emurl.emulators.nds import read_header
 from emurl.errors import EmurlError
 from emurl.fileio import atomic_write
 from emurl.games.integration import data_dir, integration_folders, load_integration_folder, rom_extensions
+from emurl.games.romsha import rom_sha1s
 
 _MAX_ROM = 64 << 20
 
 
 def _hash_candidates(path: Path) -> list[tuple[str, bytes]]:
-    """(sha1, bytes to store) for a file: the file itself, a headerless iNES body, or zip members."""
+    """(sha1, bytes to store) for a file: the file itself (and a headerless iNES body:
+    :func:`~emurl.games.romsha.rom_sha1s`, the hashes a loaded game is checked by), or zip members."""
     data = path.read_bytes()
-    out = [(hashlib.sha1(data).hexdigest(), data)]
-    if data[:4] == b"NES\x1a":
-        out.append((hashlib.sha1(data[16:]).hexdigest(), data))
+    out = [(sha, data) for sha in rom_sha1s(data)]
     if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
                 if info.file_size <= _MAX_ROM and not info.is_dir():
                     member = z.read(info)
-                    out.append((hashlib.sha1(member).hexdigest(), member))
+                    out += [(sha, member) for sha in rom_sha1s(member)]
     return out
 
 
