@@ -33,8 +33,8 @@ def test_v0_pins_the_current_defaults():
     ("pipeline", "nature", "pipeline must be one of none, atari, auto"),
     ("backend", "mame", "backend must be one of none, retro, desmume, melonds"),
     ("screens", "left", "screens must be one of"),
-    ("frame_skip", 0, "frame_skip must be an int >= 1"),
-    ("frame_skip", True, "frame_skip must be an int >= 1"),
+    ("frame_skip", 0, "frame_skip must be a whole number >= 1"),
+    ("frame_skip", True, "frame_skip must be a whole number >= 1"),
     ("crop", [1, 2, 3], "crop must be [x, y, width, height]"),
 ])
 def test_bad_values_name_the_setting(setting, value, words):

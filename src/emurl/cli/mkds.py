@@ -23,9 +23,11 @@ from emurl.errors import EmurlError
 from emurl.games.integration import canonical_name
 from emurl.games.mkds.courses import COURSES
 from emurl.games.mkds.game import GAME
+from emurl.games.smk import GAME as SMK_GAME
 from emurl.states.check import check_game
 from emurl.states.mkds import make_start_state
 from emurl.states.mkds_rom import import_rom
+from emurl.states.smk_check import check_game as smk_check_game
 
 
 
@@ -57,7 +59,7 @@ def _courses(args) -> int:
 
 def _check(args) -> int:
     report = check_game(
-        args.rom, seconds=args.seconds, backend=args.backend, save=args.save, course=args.course,
+        args.rom, seconds=args.seconds, backend=args.backend, save=args.save, course=args.course or "f8c",
         state=args.state, live=not args.no_live,
     )
     return 0 if report.ok else 1
@@ -69,19 +71,23 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="game seconds of driving judged after the countdown [default 5]")
     p.add_argument("--backend", choices=DS_BACKENDS, default="desmume", help="emulator [default desmume]")
     p.add_argument("--save", help="all-unlocked save for the menus (default: 100percent.sav, see README)")
-    p.add_argument("--course", default="f8c", help="course abbreviation or name for the menus [default f8c]")
+    p.add_argument("--course", help="the course the menus pick [default: Mario Kart DS f8c, Super Mario Kart MarioCircuit1]")
     p.add_argument("--state", help="start from this start state instead of driving the menus")
     p.add_argument("--no-live", action="store_true", help="no live table, only the summary")
 
 
 def games_check(args) -> int:
-    """``emurl games check GAME``: only Mario Kart DS has a check so far.
+    """``emurl games check GAME``: Mario Kart DS and Super Mario Kart have a check.
 
     Raises:
         EmurlError: another game.
     """
-    if canonical_name(args.game) != GAME:
-        raise EmurlError(f"`emurl games check` knows {GAME} only, not {args.game!r}")
+    game = canonical_name(args.game)
+    if game == SMK_GAME:
+        report = smk_check_game(args.rom, seconds=args.seconds, course=args.course or "MarioCircuit1", state=args.state)
+        return 0 if report.ok else 1
+    if game != GAME:
+        raise EmurlError(f"`emurl games check` knows {GAME} and {SMK_GAME}, not {args.game!r}")
     return _check(args)
 
 

@@ -11,7 +11,10 @@ either:
   :data:`BOTTOM`). stable-retro's melonDS build outputs one screen at a time, (192, 256,
   3): :meth:`MelonDSBackend.show` picks which. ``stacked`` (True / False) tells them apart;
 - ``read(address, dtype)`` / ``write``: main RAM by absolute DS address
-  (``0x02000000``-``0x023FFFFF``, :data:`MAIN_RAM`), little-endian as the console is;
+  (``0x02000000``-``0x023FFFFF``, :data:`MAIN_RAM`), little-endian as the console is.
+  stable-retro's melonDS integrations write offsets from ``0x02000000`` instead; they are
+  moved to absolute addresses when they load (:mod:`emurl.games.memory`), so both forms
+  read the same on both backends;
 - ``save_state()`` / ``load_state()``: savestates as bytes (DeSmuME's are ~11 MB,
   melonDS's ~6.5 MB; neither backend reads the other's);
 - ``frame_rate``: 59.8261 frames/s (the DS's 33.514 MHz / 560190 cycles per frame).
@@ -37,7 +40,8 @@ SYSTEM = "NintendoDs"
 DS_BUTTONS = ("B", "Y", "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT", "A", "X", "L", "R")
 """The DS keys, in stable-retro's NintendoDs bit order (both backends use it)."""
 MAIN_RAM = (0x02000000, 0x400000)
-"""Main RAM: start address and size in bytes (4 MiB)."""
+"""Main RAM: start address and size in bytes (4 MiB). :data:`emurl.games.memory.DS_MAIN_RAM` is
+the same fact on the games side (the two layers may not import each other)."""
 _RAM_START, _RAM_END = MAIN_RAM[0], MAIN_RAM[0] + MAIN_RAM[1]
 SCREEN_W, SCREEN_H = 256, 192
 TOP = (slice(0, SCREEN_H), slice(0, SCREEN_W))
@@ -108,7 +112,8 @@ def _check_main_ram(address: int, size: int, backend: str) -> None:
     if not (start <= address and address + size <= start + length):
         raise EmulatorError(
             f"{backend}: address {address:#010x} (+{size}) is outside DS main RAM "
-            f"{start:#010x}-{start + length - 1:#010x}; DS integrations use absolute addresses"
+            f"{start:#010x}-{start + length - 1:#010x}; the backends take absolute addresses (an integration "
+            f"written as offsets from main RAM, stable-retro's melonDS form, is moved there when it loads)"
         )
 
 

@@ -61,6 +61,8 @@ class EmulatorEnv(gym.Env):
             ``Dict(buttons=<the action set's space>, touch=Box([0, 0, 0], [255, 191, 1], int16))``
             (x, y in bottom-screen pixels, pressed 0/1). desmume backend only.
         game_path: extra integration folders (see ``emurl.games``).
+        info: a variables file instead of the integration's ``data.json``, as stable-retro's
+            ``info=``: a name in the integration's folder or a JSON file's path.
         players: seats played on this emulator, each on its controller port (at most the
             integration's :attr:`~emurl.games.Integration.players`). With 2, the action is a
             tuple (seat 0's, seat 1's), the reward seat 0's and ``info["rewards"]`` every
@@ -101,6 +103,7 @@ class EmulatorEnv(gym.Env):
         touch: bool = False,
         emulator: Emulator | None = None,
         players: int = 1,
+        info: str | None = None,
     ):
         try:  # an emulator handed in is the env's to close, also when the settings are wrong
             if obs_type not in OBS_TYPES:
@@ -109,7 +112,7 @@ class EmulatorEnv(gym.Env):
                 raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
             if not isinstance(frame_skip, int) or frame_skip < 1:
                 raise ValueError(f"frame_skip must be an int >= 1, got {frame_skip!r}")
-            self.integration: Integration = load_integration(game, game_path)
+            self.integration: Integration = load_integration(game, game_path, info)
             integ = self.integration
             self.game = integ.name
             if isinstance(players, bool) or not isinstance(players, int) or not 1 <= players <= integ.players:
@@ -224,6 +227,9 @@ class EmulatorEnv(gym.Env):
         self.observation_space = self._observer.space
         self.metadata = dict(self.metadata, render_fps=emu.frame_rate)
         self._needs_reset = True
+        self._values: dict = {}
+        self.observe_steps = True
+        """False: step and reset return None as the observation (see :meth:`observation`)."""
 
     def _setup_lua(self) -> None:
         gd = getattr(self.emulator, "game_data", None)
@@ -232,7 +238,7 @@ class EmulatorEnv(gym.Env):
                 f"{self.scenario.path}: this scenario is written in Lua, which only the "
                 "stable-retro backend runs; use backend='retro'"
             )
-        if not gd.load(str(self.integration.folder / "data.json"), self.scenario.path):
+        if not gd.load(str(self.integration.data_file), self.scenario.path):
             raise IntegrationError(f"{self.scenario.path}: stable-retro could not load this Lua scenario")
         self._gd = gd
 
@@ -294,7 +300,8 @@ class EmulatorEnv(gym.Env):
         if self._seats is not None:
             self._seats.reset(values)
         self._needs_reset = False
-        return self._observe(None, values), dict(values)
+        self._values = values
+        return (self._observe(None, values) if self.observe_steps else None), dict(values)
 
     def step(self, action):
         if self._needs_reset:
@@ -343,7 +350,15 @@ class EmulatorEnv(gym.Env):
             if hasattr(python, "info"):
                 info.update(python.info(values))
         self._needs_reset = terminated
-        return self._observe(prev_screen if i == last else None, values), float(reward), terminated, False, info
+        self._values = values
+        obs = self._observe(prev_screen if i == last else None, values) if self.observe_steps else None
+        return obs, float(reward), terminated, False, info
+
+    def observation(self):
+        """The observation now (after the last reset or step; without max pooling): for a
+        wrapper that turns :attr:`observe_steps` off and observes only when it decides
+        (placement actions observe once per piece, not on each of its frames)."""
+        return self._observe(None, self._values)
 
     def render(self):
         if self.render_mode is None:

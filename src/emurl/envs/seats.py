@@ -102,7 +102,9 @@ class Seats:
             info["seats"] = seats
         info["rewards"] = rewards
         env._needs_reset = terminated
-        return env._observe(prev_screen if i == last else None, values), rewards[0], terminated, False, info
+        env._values = values
+        obs = env._observe(prev_screen if i == last else None, values) if env.observe_steps else None
+        return obs, rewards[0], terminated, False, info
 
     def release(self) -> None:
         """Release every seat's buttons (at reset)."""

@@ -58,13 +58,17 @@ def coerce(cls: type, name: str, value: Any, where: str) -> Any:
                 raise ValueError
             return [int(v) for v in items] if "list[int]" in text else [str(v) for v in items]
         if text.startswith("int") or t is int:
-            if isinstance(value, float) and not value.is_integer():
+            if isinstance(value, bool):  # True is an int to Python, not a number to a user
                 raise ValueError
-            return int(float(value)) if isinstance(value, str) and ("e" in value.lower() or "." in value) else int(value)
+            if isinstance(value, str) and ("e" in value.lower() or "." in value):
+                value = float(value)  # "1e6" (a whole number written short)
+            if isinstance(value, float) and not value.is_integer():  # "1.5" is not rounded silently
+                raise ValueError
+            return int(value)
         if t is float:
             return float(value)
         return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{where}: {name} = {value!r} is not a valid {text}") from None
 
 
@@ -81,6 +85,9 @@ def spec_from_dict(values: dict, where: str, base: EnvSpec | None = None) -> Env
         if key not in known:
             raise ConfigError(f"{where}: unknown env setting {k!r}{_suggest(key, EnvSpec)}")
         changes[key] = coerce(EnvSpec, key, v, where)
+        if key == "info" and changes[key] and os.path.isfile(os.path.expanduser(changes[key])):
+            # a variables file's path, made absolute: the frozen config of a run must find it from any folder
+            changes[key] = os.path.abspath(os.path.expanduser(changes[key]))
     try:
         return (base or EnvSpec()).replace(**changes)
     except ConfigError as exc:

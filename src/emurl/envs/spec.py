@@ -108,6 +108,8 @@ class EnvSpec:
     """two-player games with an opponent: the agent's seat, 0 (player 1) or 1 (player 2)"""
     game_path: str | None = None
     """extra integration folders"""
+    info: str | None = None
+    """variables file instead of the integration's data.json, as stable-retro's info=: a name in its folder (data_alt) or a JSON file's path"""
 
     def __post_init__(self) -> None:
         self.game = canonical_name(str(self.game))
@@ -116,10 +118,15 @@ class EnvSpec:
         _check_choice("screens", self.screens, SCREENS)
         _check_choice("backend", self.backend, (None, *BACKENDS))
         _check_choice("render_mode", self.render_mode, (None, "rgb_array"))
-        if isinstance(self.frame_skip, bool) or not isinstance(self.frame_skip, int) or self.frame_skip < 1:
-            raise ConfigError(f"frame_skip must be an int >= 1, got {self.frame_skip!r}")
-        if self.crop is not None and len(self.crop) != 4:
-            raise ConfigError(f"crop must be [x, y, width, height], got {self.crop!r}")
+        for name, low in (("frame_skip", 1), ("noop_max", 0), ("max_episode_steps", 1), ("screen_size", 1),
+                          ("frame_stack", 1)):
+            value = getattr(self, name)
+            if not (value is None and name == "max_episode_steps") and not _whole(value, low):
+                raise ConfigError(f"{name} must be a whole number >= {low}{' or none' if name == 'max_episode_steps' else ''}, "
+                                  f"got {value!r}")
+        if self.crop is not None and (len(self.crop) != 4 or not all(_whole(v, 0) for v in self.crop[:2])
+                                      or not all(_whole(v, 1) for v in self.crop[2:])):
+            raise ConfigError(f"crop must be [x, y, width, height] in pixels (x, y >= 0; width, height >= 1), got {self.crop!r}")
         if isinstance(self.players, bool) or not isinstance(self.players, int) or not 1 <= self.players <= 4:
             raise ConfigError(f"players must be a whole number from 1 to 4, got {self.players!r}")
         _check_choice("opponent", self.opponent, OPPONENTS)
@@ -154,7 +161,7 @@ V0 = {
     "frame_skip": 4, "max_pool": True, "noop_max": 0, "backend": None, "screens": None, "touch": False,
     "max_episode_steps": None, "terminal_on_life_loss": False, "pipeline": None, "screen_size": 84,
     "frame_stack": 4, "crop": None, "clip_reward": None, "episode_statistics": False, "render_mode": "rgb_array",
-    "game_path": None, "players": 1, "opponent": None, "seat": 0,
+    "game_path": None, "players": 1, "opponent": None, "seat": 0, "info": None,
 }
 """What ``emurl/<Game>-v0`` means: these settings, pinned (as ALE's ``-v5`` pins its own).
 A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
@@ -164,6 +171,10 @@ def make_v0(game: str, **settings) -> gym.Env:
     """The entry point of ``emurl/<Game>-v0``: :func:`make` with :data:`V0` under ``settings``
     (those of ``gymnasium.make(id, **settings)``)."""
     return make(game, **{**V0, **settings})
+
+
+def _whole(value, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
 
 def _check_choice(name: str, value, allowed: tuple) -> None:
@@ -202,7 +213,7 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None, make_opponent=Non
     env: gym.Env = EmulatorEnv(
         spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=action_set,
         frame_skip=frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
-        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator,
+        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator, info=spec.info,
         players=2 if spec.opponent or make_opponent is not None else spec.players,
     )
     try:
@@ -299,7 +310,7 @@ def make_parallel(game: str | EnvSpec, emulator: Emulator | None = None, **setti
     env = EmulatorEnv(
         spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=spec.action_set,
         frame_skip=spec.frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
-        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, emulator=emulator, players=2,
+        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, emulator=emulator, players=2, info=spec.info,
     )
     return VersusEnv(env, max_episode_steps=spec.max_episode_steps)
 
@@ -312,7 +323,7 @@ def check_spec(spec: EnvSpec) -> None:
     Raises:
         UnknownGameError, RomNotFoundError, UnknownStateError, IntegrationError.
     """
-    integ = load_integration(spec.game, spec.game_path)
+    integ = load_integration(spec.game, spec.game_path, spec.info)
     integ.require_rom()
     backend = resolve_backend(integ.system, spec.backend)
     if spec.state:

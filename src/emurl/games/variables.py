@@ -34,13 +34,15 @@ nibble-byte) and a size in bytes, e.g. ``'>u2'``, ``'<i4'``, ``'>d4'``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from emurl.errors import IntegrationError
+from emurl.errors import EmulatorError, IntegrationError
 
 _TYPE = re.compile(r"^[<>=|]{1,2}[iudn][1-8]$")
 SCALES = {"fx32": 4096.0, "fx16": 4096.0, "fx12": 4096.0, "fx8": 256.0}
@@ -111,6 +113,10 @@ class Variable:
         address_offset: moves ``address`` by a value read from memory (see
             :class:`AddressOffset`), or None.
         shape: for an array variable, the numpy shape its value has; None for a scalar.
+        source: the file that declares it (``data.json``), for error messages; "" if none.
+        base: what was added to the address written in the file when the integration
+            loaded (``0x02000000`` for a DS integration in stable-retro's offset form,
+            :mod:`emurl.games.memory`); ``address`` includes it.
     """
 
     name: str
@@ -122,6 +128,8 @@ class Variable:
     mask: int | None = None
     address_offset: AddressOffset | None = None
     shape: tuple[int, ...] | None = None
+    source: str = ""
+    base: int = 0
 
     def resolve_address(self, emulator) -> int | None:
         """``address`` moved by :attr:`address_offset` (None while its source reads 0)."""
@@ -134,7 +142,18 @@ class Variable:
         return self.address + base - off.minus
 
     def read(self, emulator) -> int | float:
-        """The current value from ``emulator`` (anything with ``read(address, dtype)``)."""
+        """The current value from ``emulator`` (anything with ``read(address, dtype)``).
+
+        Raises:
+            IntegrationError: the emulator could not read an address of the variable
+                (outside its memory); names :attr:`source`, the variable and the memory.
+        """
+        try:
+            return self._read(emulator)
+        except (IndexError, EmulatorError) as exc:
+            raise read_error(self, emulator, exc) from None
+
+    def _read(self, emulator) -> int | float:
         read = emulator.read
         address = self.address
         moved = self.address_offset
@@ -217,7 +236,20 @@ class Variable:
             mask=None if mask is None else parse_int(mask, f"{where}.mask"),
             address_offset=None if offset is None else AddressOffset.from_json(offset, f"{where}.address_offset"),
             shape=shape,
+            source=file,
         )
+
+
+def read_error(v: Variable, emulator, exc: Exception) -> IntegrationError:
+    """The error for a failed read of ``v``: stable-retro's cores raise IndexError ("No known
+    mapping") outside their memory, the DS backends EmulatorError outside main RAM. The
+    message names the file, the variable and the memory the emulator has."""
+    blocks = getattr(emulator, "memory_blocks", None) if isinstance(exc, IndexError) else None
+    memory = ""
+    if blocks:
+        memory = "; its memory: " + ", ".join(f"{s:#x}-{s + n - 1:#x}" for s, n in sorted(blocks.items()))
+    where = f"{v.source}: info.{v.name}" if v.source else f"variable {v.name}"
+    return IntegrationError(f"{where}: reading {v.address:#x} ({v.dtype}) failed: {exc}{memory}")
 
 
 def read_array(emulator, address: int, dtype: str, shape: tuple[int, ...], mask: int | None = None,
@@ -229,7 +261,7 @@ def read_array(emulator, address: int, dtype: str, shape: tuple[int, ...], mask:
     has it (every emurl backend does), else one ``emulator.read`` per element.
     """
     np_dtype = numpy_dtype(dtype)
-    count = int(np.prod(shape))
+    count = math.prod(shape)
     read_bytes = getattr(emulator, "read_bytes", None)
     if read_bytes is not None:
         out = np.frombuffer(bytearray(read_bytes(address, count * np_dtype.itemsize)), np_dtype)
@@ -247,6 +279,7 @@ def _zeros(shape: tuple[int, ...], dtype: str, scale: float | None) -> np.ndarra
     return np.zeros(shape, np.float64 if scale is not None else numpy_dtype(dtype))
 
 
+@lru_cache(maxsize=None)  # a handful of type strings, asked for on every array read
 def numpy_dtype(dtype: str) -> np.dtype:
     """The numpy dtype of a stable-retro integer type string (``'>u2'`` → ``>u2``, ``'|u1'`` → uint8)."""
     order = dtype[:-2]
@@ -317,26 +350,31 @@ class VariableReader:
         return None if ptr == 0 else ptr
 
     def __call__(self, emulator) -> dict[str, int | float]:
-        read = emulator.read
-        bases = [_UNSET] * self._n_chains
-        sources: dict = {}
-        out = {}
-        for name, chain, last, dtype, mask, scale, shape in self._plan:
-            if chain < 0:
-                address = last
-            else:
-                base = bases[chain]
-                if base is _UNSET:
-                    base = bases[chain] = self._base(read, chain, sources)
-                if base is None:  # a null pointer reads as 0 (an int, scale or not), an array as zeros
-                    out[name] = 0 if shape is None else _zeros(shape, dtype, scale)
+        try:  # free unless raised (Python 3.11+): the reads stay one loop, no extra call per step
+            read = emulator.read
+            bases = [_UNSET] * self._n_chains
+            sources: dict = {}
+            out = {}
+            for name, chain, last, dtype, mask, scale, shape in self._plan:
+                if chain < 0:
+                    address = last
+                else:
+                    base = bases[chain]
+                    if base is _UNSET:
+                        base = bases[chain] = self._base(read, chain, sources)
+                    if base is None:  # a null pointer reads as 0 (an int, scale or not), an array as zeros
+                        out[name] = 0 if shape is None else _zeros(shape, dtype, scale)
+                        continue
+                    address = base + last
+                if shape is not None:
+                    out[name] = read_array(emulator, address, dtype, shape, mask, scale)
                     continue
-                address = base + last
-            if shape is not None:
-                out[name] = read_array(emulator, address, dtype, shape, mask, scale)
-                continue
-            raw = read(address, dtype)
-            if mask is not None:
-                raw &= mask
-            out[name] = raw if scale is None else raw / scale
-        return out
+                raw = read(address, dtype)
+                if mask is not None:
+                    raw &= mask
+                out[name] = raw if scale is None else raw / scale
+            return out
+        except (IndexError, EmulatorError):
+            for v in self.variables:  # find the variable that failed: its own read raises its IntegrationError
+                v.read(emulator)
+            raise

@@ -46,6 +46,9 @@ class OpponentSeat(gym.Wrapper):
         if self._per_seat:
             self.observation_space = obs_space[seat]
         self._opponent_reset = getattr(opponent, "reset", None)
+        # an env that does not observe every step (observe_steps off) still observes for an
+        # opponent that reads each step's observation; one that observes for itself says so
+        self._opponent_observes = opponent != "random" and getattr(opponent, "needs_observation", True)
         self._opponent = opponent
         if opponent == "random":
             self._act = lambda obs, info: self._seat_space.sample()
@@ -58,6 +61,13 @@ class OpponentSeat(gym.Wrapper):
                              f"with predict(); got {opponent!r}")
         self._last: tuple = (None, {})
 
+    def _mine(self, obs):
+        return obs[self.seat] if self._per_seat and obs is not None else obs
+
+    def observation(self):
+        """The agent's observation now (see :meth:`emurl.envs.EmulatorEnv.observation`)."""
+        return self._mine(self.env.get_wrapper_attr("observation")())
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
         if seed is not None:
@@ -66,7 +76,7 @@ class OpponentSeat(gym.Wrapper):
             self._opponent_reset(seed)
         self._name(info)
         self._last = (obs, info)
-        return (obs[self.seat] if self._per_seat else obs), info
+        return self._mine(obs), info
 
     def _name(self, info: dict) -> None:
         name = getattr(self._opponent, "name", None)
@@ -76,7 +86,9 @@ class OpponentSeat(gym.Wrapper):
     def step(self, action):
         obs, info = self._last
         me, them = self.seat, self.opponent_seat
-        reply = self._act(obs[them] if self._per_seat else obs, info)
+        if obs is None and self._opponent_observes:
+            obs = self.env.get_wrapper_attr("observation")()
+        reply = self._act(obs[them] if self._per_seat and obs is not None else obs, info)
         obs, _, terminated, truncated, info = self.env.step((action, reply) if me == 0 else (reply, action))
         reward = info["rewards"][me]
         info["opponent_reward"] = info["rewards"][them]
@@ -85,7 +97,7 @@ class OpponentSeat(gym.Wrapper):
             info.update(seats[me])
         self._name(info)
         self._last = (obs, info)
-        return (obs[me] if self._per_seat else obs), reward, terminated, truncated, info
+        return self._mine(obs), reward, terminated, truncated, info
 
 
 __all__ = ["OpponentSeat"]

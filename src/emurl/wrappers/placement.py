@@ -131,6 +131,8 @@ class PlacementActions(gym.Wrapper):
     def __init__(self, env: gym.Env, seat: int = 0):
         super().__init__(env)
         self._seat_reader = _SeatReader(env, "PlacementActions")
+        # observed once per piece, not on each frame of its path (the frames' observations are dropped)
+        self._seat_reader.unwrapped.observe_steps = False
         self.placements = self._seat_reader.placements
         self.seat = seat
         self.action_space = gym.spaces.Discrete(self.placements.n)
@@ -173,12 +175,15 @@ class PlacementActions(gym.Wrapper):
         for _ in range(MAX_FRAMES):  # to the first piece under control
             if self.placements.falling(values, self.seat) is not None:
                 break
-            obs, _, terminated, truncated, info = self.env.step(self._noop)
+            _, _, terminated, truncated, info = self.env.step(self._noop)
             values = self._seat_reader(info)
             if terminated or truncated:
                 ended = True
                 break
-        return obs, self._decide(values, info, ended)
+        return self._observation(), self._decide(values, info, ended)
+
+    def _observation(self):
+        return self.env.get_wrapper_attr("observation")()
 
     def step(self, action: Any):
         values, seat, placements = self._values, self.seat, self.placements
@@ -189,10 +194,9 @@ class PlacementActions(gym.Wrapper):
         terminated = truncated = False
         info: dict = {}
         piece = placements.piece(values, seat)
-        obs = None
         while frames < MAX_FRAMES:
             act = self._seat_reader.action(course.next()) if course is not None else self._noop
-            obs, reward, terminated, truncated, info = self.env.step(act)
+            _, reward, terminated, truncated, info = self.env.step(act)
             total += float(reward)
             frames += 1
             if terminated or truncated:
@@ -212,7 +216,7 @@ class PlacementActions(gym.Wrapper):
         info["frames"] = frames
         if course is not None or placements.piece(values, seat) != piece:
             info["placement"] = int(action)
-        return obs, total, terminated, truncated, self._decide(values, info, terminated or truncated)
+        return self._observation(), total, terminated, truncated, self._decide(values, info, terminated or truncated)
 
 
 class PlacementOpponent:
@@ -234,6 +238,9 @@ class PlacementOpponent:
         ValueError: as :class:`PlacementActions`.
     """
 
+    needs_observation = False
+    """It observes for itself, at each decision (for an env that does not observe every frame)."""
+
     def __init__(self, env: gym.Env, seat: int = 1, choose=None):
         self._reader = _SeatReader(env, "the placement opponent")
         self.placements = self._reader.placements
@@ -254,6 +261,10 @@ class PlacementOpponent:
             if self.choose is None:
                 target = placements.greedy(values, seat, found)
             else:
+                if observation is None:  # the env does not observe every frame: observe now
+                    observation = self._reader.unwrapped.observation()
+                    if isinstance(observation, tuple):  # one per seat
+                        observation = observation[seat]
                 target = int(self.choose(observation, found.mask.copy(), values))
             course = _Course(placements, values, seat, target, found)
         elif not course.on_course(placements, values, seat):

@@ -55,6 +55,7 @@ class Match:
             raise ValueError(f"{spec.game}: a match is between placement players; the spec's action_set is "
                              f"{spec.action_set!r}")
         self.env = two_seat_env(spec, render)
+        self.env.observe_steps = False  # the players observe for themselves, once per capsule
         self.pool_dir = Path(pool_dir) if pool_dir else None
         self._policies = _Policies(keep=8)
         self.rng = np.random.default_rng(0)
@@ -91,10 +92,10 @@ class Match:
         """
         self.rng = np.random.default_rng(seed)
         players = (self._player(seat0, 0), self._player(seat1, 1))
-        obs, info = self.env.reset(seed=seed)
+        _, info = self.env.reset(seed=seed)
         for _ in range(max_frames):
-            actions = (players[0](obs[0], info), players[1](obs[1], info))
-            obs, _, terminated, _, info = self.env.step(actions)
+            actions = (players[0](None, info), players[1](None, info))
+            _, _, terminated, _, info = self.env.step(actions)
             if on_frame is not None:
                 on_frame(self.env.render())
             if terminated:
