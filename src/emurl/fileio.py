@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 import tempfile
+import tokenize
+import zipfile
+import zlib
 from pathlib import Path
+
+from emurl.errors import IntegrationError
 
 
 _UMASK = os.umask(0)  # read once: setting it is process-wide, so not on every write
@@ -44,6 +50,17 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     except OSError:
         pass
     return path
+
+
+# -- reading archives ------------------------------------------------------------------------
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError,
+              struct.error, SyntaxError, tokenize.TokenError)
+"""What :mod:`zipfile`, and NumPy's ``.npy`` / ``.npz`` readers on top of it, raise for a
+damaged archive: a bad header or CRC (BadZipFile), bad deflate data (zlib.error), a file cut
+short (EOFError, struct.error), an offset past the end (OSError, ValueError), a compression
+method or encryption flag made up by a flipped bit (NotImplementedError, RuntimeError), a
+damaged ``.npy`` header (NumPy parses it as a Python literal: SyntaxError, TokenError). The
+readers of ``.emv``, ``.bk2`` and datasets turn these into their own error naming the file."""
 
 
 # -- savestate files --------------------------------------------------------------------------
@@ -87,13 +104,25 @@ def parse_state_file_name(filename: str) -> tuple[str, str | None]:
 
 def read_state(path: str | os.PathLike) -> bytes:
     """A savestate file's bytes: gunzipped when the file is gzip (stable-retro's and emurl's
-    ``.state`` files, see :func:`write_state`), else as stored.
+    ``.state`` files, see :func:`write_state`), else as stored. Whether the bytes are a
+    savestate of the right emulator is the emulator's to say (``Emulator.load_state``).
 
     Raises:
-        OSError: the file can't be read. gzip.BadGzipFile / EOFError: a damaged gzip file.
+        IntegrationError: the file can't be read, or is a damaged gzip file (cut short, a
+            failed CRC, bad compressed data); the message names the file.
     """
-    data = Path(path).read_bytes()
-    return gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise IntegrationError(f"{path}: cannot read the savestate: {exc.strerror or exc}") from None
+    if data[:2] != GZIP_MAGIC:
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise IntegrationError(
+            f"{path}: damaged savestate: expected a gzip file as stable-retro and emurl write them ({exc})"
+        ) from None
 
 
 def write_state(path: str | os.PathLike, state: bytes) -> Path:

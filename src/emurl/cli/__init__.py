@@ -11,7 +11,9 @@
 
 Each module's ``register(subparsers)`` adds its verbs; each verb returns an exit status
 and raises :class:`~emurl.errors.EmurlError` on a user error, which :func:`main` prints
-(exit status 2). The verb modules import nothing from this package module, so there is
+(exit status 2), as it does a path that is missing, taken, or a file where a folder is
+expected or the reverse (FileNotFoundError, FileExistsError, NotADirectoryError,
+IsADirectoryError). The verb modules import nothing from this package module, so there is
 no cycle; PyTorch and Stable-Baselines3 load only inside the verbs that need them.
 """
 
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0
-    except (EmurlError, FileNotFoundError) as exc:
+    except (EmurlError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+        # the OSErrors: a path that is missing, taken, or a file where a folder is expected (or
+        # the reverse); their message names it, so one line says it all
         print(f"emurl: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `emurl games show X | head`: the reader left; say nothing more

@@ -32,9 +32,9 @@ def _dataset_record(args) -> int:
 def _dataset_info(args) -> int:
     ds = load_dataset(args.dataset)
     print(summary(ds.meta))
-    for m in ds.meta["movies"]:
-        print(f"  {m['path']}: {m['steps']} steps, {m['unmatched_frames']} unmatched frames, "
-              f"{m['mixed_steps']} mixed steps{', terminated' if m['terminated'] else ''}")
+    for m in ds.meta.get("movies", []):  # load_dataset checked the types of the fields that are there
+        print(f"  {m.get('path', '?')}: {m.get('steps', '?')} steps, {m.get('unmatched_frames', '?')} unmatched "
+              f"frames, {m.get('mixed_steps', '?')} mixed steps{', terminated' if m.get('terminated') else ''}")
     return 0
 
 

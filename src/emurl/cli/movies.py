@@ -50,7 +50,12 @@ def _mkds_ghosts(args) -> int:
     sram = None
     out = Path(args.out) if args.out else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise EmurlError(f"--out {out}: is a file (or lies in one); expected a folder for the movies") from None
+        except OSError as exc:
+            raise EmurlError(f"--out {out}: cannot make the folder: {exc.strerror}") from None
         menu_save = args.menu_save or args.save
         try:
             sram = Path(menu_save).read_bytes()

@@ -12,7 +12,7 @@ from emurl.envs.actions import ActionMap
 from emurl.envs.episode_start import EpisodeStart
 from emurl.envs.observation import OBS_TYPES, Observer
 from emurl.envs.seats import Seats
-from emurl.errors import IntegrationError
+from emurl.errors import EmulatorError, IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
 from emurl.games.variables import VariableReader
@@ -177,7 +177,13 @@ class EmulatorEnv(gym.Env):
             initial = emu.save_state()  # power-on
         self._initial_state = initial
         self._state_cache: dict[str, bytes] = {}
-        emu.load_state(initial)
+        try:
+            emu.load_state(initial)
+        except EmulatorError as exc:
+            if not self.state_name:
+                raise
+            path = integ.states(self._backend).get(self.state_name, self.state_name)
+            raise EmulatorError(f"{path}: start state {self.state_name!r}: {exc}") from None
         emu.step()
 
         self._seats = Seats(self, self.scenarios) if self.players > 1 else None

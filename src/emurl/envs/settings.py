@@ -101,7 +101,7 @@ def load_yaml(path: str | os.PathLike) -> dict:
         ConfigError: the file can't be read, is not YAML, or is not a mapping (names the file).
     """
     try:
-        with open(path) as f:
+        with open(path, "rb") as f:  # bytes: PyYAML reports bad UTF-8 as a YAMLError (text mode would not)
             data = yaml.safe_load(f)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None

@@ -229,7 +229,10 @@ class Integration:
 
     @property
     def default_state(self) -> str | None:
-        return self.metadata.get("default_state")
+        state = self.metadata.get("default_state")
+        if state is not None and not isinstance(state, str):
+            raise IntegrationError(f"{self.folder / 'metadata.json'}: default_state: expected a state name, got {state!r}")
+        return state
 
     def features(self):
         """The integration's feature observation, or None: ``metadata.json``'s
@@ -271,7 +274,10 @@ class Integration:
         obj = load_class(spec["class"], self.folder, f"{where}.class", default="Placements")()
         if not callable(getattr(obj, "search", None)) or not isinstance(getattr(obj, "n", None), int):
             raise IntegrationError(f"{where}.class: {type(obj).__name__} must have n (an int) and search(values, seat)")
-        extra = [Variable.from_json(k, v, where) for k, v in (spec.get("variables") or {}).items()]
+        declared = spec.get("variables") or {}
+        if not isinstance(declared, dict):
+            raise IntegrationError(f"{where}.variables: expected an object, name -> variable, got {declared!r}")
+        extra = [Variable.from_json(k, v, where) for k, v in declared.items()]
         return obj, extra
 
     @property

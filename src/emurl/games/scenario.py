@@ -27,7 +27,7 @@ variables to the step info; ``"action_set": NAME`` picks a named action set of t
 from __future__ import annotations
 
 import dataclasses
-
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -173,18 +173,23 @@ def _measure(spec: dict, default_delta: bool, where: str) -> Measure:
     if measurement not in (None, "delta", "absolute"):
         raise IntegrationError(f"{where}.measurement: expected \"delta\" or \"absolute\", got {measurement!r}")
     op_name = spec.get("op")
-    if op_name is not None and op_name not in OPS:
+    if op_name is not None and not (isinstance(op_name, str) and op_name in OPS):
         raise IntegrationError(f"{where}.op: expected one of {sorted(OPS)}, got {op_name!r}")
     reference = spec.get("reference", 0)
-    if not isinstance(reference, (int, float)) or isinstance(reference, bool):
+    if not _is_finite_number(reference):
         raise IntegrationError(f"{where}.reference: expected a number, got {reference!r}")
     delta = default_delta if measurement is None else measurement == "delta"
     return Measure(delta, OPS.get(op_name) if op_name else None, int(reference))
 
 
+def _is_finite_number(value) -> bool:
+    """A JSON number that is not a bool, NaN or an infinity (Python's json reads ``NaN`` and ``Infinity``)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _number(spec: dict, key: str, where: str) -> float:
     value = spec.get(key, 0.0)
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not _is_finite_number(value):
         raise IntegrationError(f"{where}.{key}: expected a number, got {value!r}")
     return float(value)
 
@@ -226,7 +231,10 @@ def _done_node(spec: Any, where: str) -> DoneNode:
         if not isinstance(vspec, dict):
             raise IntegrationError(f"{w}: expected an object like {{\"op\": \"zero\"}}, got {vspec!r}")
         node.tests.append((name, _measure(vspec, False, w)))
-    for key, sub in (spec.get("nodes") or {}).items():
+    nodes = spec.get("nodes") or {}
+    if not isinstance(nodes, dict):
+        raise IntegrationError(f"{where}.nodes: expected an object name → done node, got {nodes!r}")
+    for key, sub in nodes.items():
         node.nodes.append(_done_node(sub, f"{where}.nodes.{key}"))
     return node
 
@@ -272,7 +280,8 @@ def load_scenario(path: str, known_variables: set[str] | None = None) -> Scenari
     actions = raw.get("actions")
     if actions is not None and not (
         isinstance(actions, list)
-        and all(isinstance(g, list) and all(isinstance(c, list) for c in g) for g in actions)
+        and all(isinstance(g, list) and all(isinstance(c, list) and all(isinstance(b, str) for b in c) for c in g)
+                for g in actions)
     ):
         raise IntegrationError(f"{path}: actions: expected a list of groups of button combos, e.g. [[[], [\"LEFT\"], [\"RIGHT\"]]]")
 
@@ -288,6 +297,9 @@ def load_scenario(path: str, known_variables: set[str] | None = None) -> Scenari
     info = raw.get("info", [])
     if not (isinstance(info, list) and all(isinstance(n, str) for n in info)):
         raise IntegrationError(f"{path}: info: expected a list of variable names, got {info!r}")
+    action_set = raw.get("action_set")
+    if action_set is not None and not isinstance(action_set, str):
+        raise IntegrationError(f"{path}: action_set: expected the name of an action set, got {action_set!r}")
 
     scen = Scenario(
         name=os.path.splitext(os.path.basename(path))[0],
@@ -300,7 +312,7 @@ def load_scenario(path: str, known_variables: set[str] | None = None) -> Scenari
         lua=lua,
         python=python,
         info=info,
-        action_set=raw.get("action_set"),
+        action_set=action_set,
         raw=raw,
     )
     if known_variables is not None and not lua:

@@ -24,15 +24,16 @@ match counts, and would add h5py, pydantic and typer for what two files hold.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from emurl.errors import EmurlError
+from emurl.fileio import ZIP_ERRORS
 
 FORMAT = "emurl-dataset"
 FORMAT_VERSION = 1
@@ -96,24 +97,20 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     if not path.is_dir():
         raise DatasetError(f"{path}: no such dataset folder")
     try:
-        meta = json.loads(meta_file.read_text())
+        meta = json.loads(meta_file.read_bytes())
     except FileNotFoundError:
         raise DatasetError(f"{meta_file}: missing (not a dataset folder made by `emurl dataset record`?)") from None
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise DatasetError(f"{meta_file}: not readable JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DatasetError(f"{meta_file}: format: expected {FORMAT!r}")
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
-        raise DatasetError(f"{meta_file}: format_version {meta.get('format_version')} is newer than this emurl reads")
-    for key in ("game", "combos", "observation", "config"):
-        if key not in meta:
-            raise DatasetError(f"{meta_file}: {key}: missing")
+    _check_meta(meta, meta_file)
     try:
         npz = np.load(data_file, allow_pickle=False)
     except FileNotFoundError:
         raise DatasetError(f"{data_file}: missing") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except ZIP_ERRORS as exc:
         raise DatasetError(f"{data_file}: not a readable .npz ({exc})") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):  # np.load reads a plain .npy too
+        raise DatasetError(f"{data_file}: expected an .npz archive of arrays, got a single array")
     with npz:
         arrays = {}
         for name in list(REQUIRED) + ["episode", "frames"] + [n for n in npz.files if n.startswith("info_")]:
@@ -121,9 +118,11 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
                 raise DatasetError(f"{data_file}: {name}: missing (it holds {', '.join(npz.files)})")
             try:
                 arrays[name] = npz[name]
-            except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-                raise DatasetError(f"{data_file}: {name}: cannot be read ({exc})") from None
-    n = len(arrays["actions"])
+            except ZIP_ERRORS as exc:
+                raise DatasetError(f"{data_file}: {name}: damaged: cannot be read ({exc})") from None
+            if not isinstance(arrays[name], np.ndarray):  # NpzFile gives a member without the .npy magic as bytes
+                raise DatasetError(f"{data_file}: {name}: damaged: expected a .npy array")
+    n = len(arrays["actions"]) if arrays["actions"].ndim else 0
     shape = tuple(meta["observation"]["shape"])
     for name, dtype in REQUIRED.items():
         a = arrays[name]
@@ -131,6 +130,9 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
         if a.dtype != np.dtype(dtype) or a.shape != want:
             raise DatasetError(f"{data_file}: {name}: expected {np.dtype(dtype)} of shape {want}, "
                                f"got {a.dtype} {a.shape}")
+    for name, a in arrays.items():
+        if name not in REQUIRED and (a.shape != (n,) or a.dtype.kind not in "iuf"):
+            raise DatasetError(f"{data_file}: {name}: expected numbers of shape ({n},), got {a.dtype} {a.shape}")
     if n and (arrays["actions"].min() < 0 or arrays["actions"].max() >= len(meta["combos"])):
         raise DatasetError(f"{data_file}: actions: expected values in 0..{len(meta['combos']) - 1}")
     return Dataset(
@@ -141,21 +143,90 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
     )
 
 
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+_COUNTS = ("steps", "episodes", "frames", "frames_used", "frames_dropped", "unmatched_frames", "mixed_steps")
+_MOVIE_KEYS = {"path": str, "steps": int, "unmatched_frames": int, "mixed_steps": int, "terminated": bool}
+
+
+def _check_meta(meta, meta_file: Path) -> None:
+    """``meta.json``'s fields: those loading needs (``game``, ``combos``, ``observation``,
+    ``config``) must be there; those :func:`summary` and ``emurl dataset info`` show
+    (``action_set``, ``frame_skip``, ``counts``, ``movies``) may be missing, but if there
+    they are of the type :func:`~emurl.imitation.record.record_dataset` writes.
+
+    Raises:
+        DatasetError: naming the file, the field and what was expected.
+    """
+    def bad(key: str, expected: str):
+        raise DatasetError(f"{meta_file}: {key}: expected {expected}")
+
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        bad("format", repr(FORMAT))
+    version = meta.get("format_version", 0)
+    if not _whole(version):
+        bad("format_version", f"a whole number, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise DatasetError(f"{meta_file}: format_version {version} is newer than this emurl reads")
+    for key in ("game", "combos", "observation", "config"):
+        if key not in meta:
+            raise DatasetError(f"{meta_file}: {key}: missing")
+    if not isinstance(meta["game"], str):
+        bad("game", f"a game name, got {meta['game']!r}")
+    combos = meta["combos"]
+    if not (isinstance(combos, list) and combos and all(isinstance(c, list) and all(isinstance(b, str) for b in c)
+                                                         for c in combos)):
+        bad("combos", "a list of button combos (lists of button names)")
+    obs = meta["observation"]
+    if not (isinstance(obs, dict) and isinstance(obs.get("shape"), list) and all(_whole(d) for d in obs["shape"])
+            and isinstance(obs.get("dtype", ""), str)):
+        bad("observation", '{"shape": [whole numbers], "dtype": NAME}')
+    if not isinstance(meta["config"], dict):
+        bad("config", "an object of env settings")
+    if not isinstance(meta.get("action_set", ""), str):
+        bad("action_set", f"an action set's name, got {meta['action_set']!r}")
+    if not (_whole(meta.get("frame_skip", 1)) and meta.get("frame_skip", 1) >= 1):
+        bad("frame_skip", f"a whole number >= 1, got {meta['frame_skip']!r}")
+    counts = meta.get("counts", {})
+    if not isinstance(counts, dict):
+        bad("counts", "an object")
+    for key in _COUNTS:
+        if not _whole(counts.get(key, 0)):
+            bad(f"counts.{key}", f"a whole number, got {counts[key]!r}")
+    hist = counts.get("action_histogram", [0] * len(combos))
+    if not (isinstance(hist, list) and len(hist) == len(combos) and all(_whole(h) for h in hist)):
+        bad("counts.action_histogram", f"a list of {len(combos)} whole numbers, one per combo")
+    movies = meta.get("movies", [])
+    if not (isinstance(movies, list) and all(isinstance(m, dict) for m in movies)):
+        bad("movies", "a list of objects, one per source movie")
+    for i, m in enumerate(movies):
+        for key, t in _MOVIE_KEYS.items():
+            if key in m and not (isinstance(m[key], t) and (t is bool or not isinstance(m[key], bool))):
+                bad(f"movies[{i}].{key}", f"a {t.__name__}, got {m[key]!r}")
+
+
 def summary(meta: dict) -> str:
-    """A few lines on a dataset's contents and match counts (what the CLI prints)."""
-    c = meta["counts"]
-    frames_in_steps = max(1, c["steps"] * meta["frame_skip"])
+    """A few lines on a dataset's contents and match counts (what the CLI prints); a count
+    a minimal ``meta.json`` lacks shows as ``?``."""
+    c = collections.defaultdict(lambda: "?", meta.get("counts") or {})
+    skip = meta.get("frame_skip", "?")
+    obs = meta["observation"]
     lines = [
-        f"{meta['game']}: {c['steps']} steps in {c['episodes']} episode(s) from {len(meta['movies'])} movie(s), "
-        f"action set {meta['action_set']!r} ({len(meta['combos'])} actions), frame skip {meta['frame_skip']}, "
-        f"observations {tuple(meta['observation']['shape'])} {meta['observation']['dtype']}",
+        f"{meta['game']}: {c['steps']} steps in {c['episodes']} episode(s) from {len(meta.get('movies', []))} movie(s), "
+        f"action set {meta.get('action_set', '?')!r} ({len(meta['combos'])} actions), frame skip {skip}, "
+        f"observations {tuple(obs['shape'])} {obs.get('dtype', '?')}",
         f"frames: {c['frames']} in movies, {c['frames_used']} replayed, {c['frames_dropped']} dropped "
         f"(past the end of an episode or the last whole step)",
-        f"unmatched frames (buttons equal to no combo, mapped to the nearest): {c['unmatched_frames']} "
-        f"({100 * c['unmatched_frames'] / frames_in_steps:.1f}% of the steps' frames); "
-        f"mixed steps: {c['mixed_steps']}",
     ]
-    top = sorted(enumerate(c["action_histogram"]), key=lambda t: -t[1])[:5]
+    if isinstance(c["unmatched_frames"], int) and isinstance(c["steps"], int) and isinstance(skip, int):
+        share = f"{100 * c['unmatched_frames'] / max(1, c['steps'] * skip):.1f}%"
+    else:
+        share = "?"
+    lines.append(f"unmatched frames (buttons equal to no combo, mapped to the nearest): {c['unmatched_frames']} "
+                 f"({share} of the steps' frames); mixed steps: {c['mixed_steps']}")
+    top = sorted(enumerate(c.get("action_histogram") or []), key=lambda t: -t[1])[:5]
     lines.append("most frequent actions: " + ", ".join(
         f"{'+'.join(meta['combos'][a]) or 'none'} {n}" for a, n in top if n))
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import os
 import zipfile
 
 from emurl.errors import MovieError
+from emurl.fileio import ZIP_ERRORS
 from emurl.fileio import atomic_write as _atomic_write
 
 
@@ -27,12 +28,14 @@ def open_zip(path: str | os.PathLike, kind: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
     except FileNotFoundError:
         raise MovieError(f"{path}: no such {kind} file") from None
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise MovieError(f"{path}: not a valid {kind}: expected a zip archive ({exc})") from None
 
 
 def zip_member(z: zipfile.ZipFile, path, name: str, required: bool = True) -> bytes | None:
-    """The bytes of member ``name``; a missing required member is a :class:`MovieError`."""
+    """The bytes of member ``name``; a missing required member, or a damaged one (bad
+    compressed data, a failed CRC, cut short: :data:`emurl.fileio.ZIP_ERRORS`), is a
+    :class:`MovieError` naming the file and the member."""
     try:
         return z.read(name)
     except KeyError:
@@ -40,5 +43,5 @@ def zip_member(z: zipfile.ZipFile, path, name: str, required: bool = True) -> by
             have = ", ".join(z.namelist()) or "nothing"
             raise MovieError(f"{path}: {name}: missing from the archive (it holds {have})") from None
         return None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise MovieError(f"{path}: {name}: cannot be read from the archive ({exc})") from None
+    except ZIP_ERRORS as exc:
+        raise MovieError(f"{path}: {name}: damaged in the archive: cannot be read ({exc})") from None

@@ -132,7 +132,8 @@ def read_bk2(path: str | os.PathLike) -> Movie:
         header_raw = zip_member(z, path, "Header.txt")
         log_raw = zip_member(z, path, "Input Log.txt")
         state = zip_member(z, path, "Core.bin", required=False)
-        extra = {n: z.read(n).decode("utf-8", "replace") for n in ("Comments.txt", "Subtitles.txt") if n in z.namelist()}
+        extra = {n: zip_member(z, path, n).decode("utf-8", "replace")
+                 for n in ("Comments.txt", "Subtitles.txt") if n in z.namelist()}
     header = _parse_header(header_raw.decode("utf-8", "replace"))
     platform = header.get("Platform")
     if not platform:

@@ -54,6 +54,7 @@ from typing import Sequence
 import numpy as np
 
 from emurl.errors import MovieError
+from emurl.fileio import ZIP_ERRORS
 from emurl.movies._files import atomic_write, open_zip, zip_member
 
 FORMAT = "emurl-movie"
@@ -291,7 +292,7 @@ def _npy_bytes(a: np.ndarray) -> bytes:
 def _load_npy(data: bytes, path, name: str) -> np.ndarray:
     try:
         return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         raise MovieError(f"{path}: {name}: not a valid .npy array ({exc})") from None
 
 

@@ -207,11 +207,18 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
         The number of frames written.
 
     Raises:
-        MovieError: no frames, or frames of different sizes.
+        MovieError: ``path`` is a folder or lies in a file, no frames, or frames of
+            different sizes.
     """
     import imageio.v2 as imageio  # lazy: 33-36 ms (PIL), needed by video output only
 
     path = Path(path)
+    if path.is_dir():  # before encoding, not at the final rename
+        raise MovieError(f"{path}: is a folder; expected the video file to write (e.g. {path / 'replay.mp4'})")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MovieError(f"{path}: cannot make its folder {path.parent}: {exc.strerror or exc}") from None
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
     n = 0
     shape = None

@@ -7,13 +7,14 @@ imported survives reinstalls and upgrades.
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from emurl.emulators.nds import read_header
 from emurl.errors import EmurlError
-from emurl.fileio import atomic_write
+from emurl.fileio import ZIP_ERRORS, atomic_write
 from emurl.games.integration import data_dir, integration_folders, load_integration_folder, rom_extensions
 from emurl.games.romsha import rom_sha1s
 
@@ -24,13 +25,16 @@ def _hash_candidates(path: Path) -> list[tuple[str, bytes]]:
     """(sha1, bytes to store) for a file: the file itself (and a headerless iNES body:
     :func:`~emurl.games.romsha.rom_sha1s`, the hashes a loaded game is checked by), or zip members."""
     data = path.read_bytes()
-    out = [(sha, data) for sha in rom_sha1s(data)]
+    out = [(sha, data) for sha in rom_sha1s(data, snes=path.suffix.lower() in (".sfc", ".smc"))]
     if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            for info in z.infolist():
-                if info.file_size <= _MAX_ROM and not info.is_dir():
-                    member = z.read(info)
-                    out += [(sha, member) for sha in rom_sha1s(member)]
+        try:
+            with zipfile.ZipFile(path) as z:
+                for info in z.infolist():
+                    if info.file_size <= _MAX_ROM and not info.is_dir():
+                        member = z.read(info)
+                        out += [(sha, member) for sha in rom_sha1s(member)]
+        except ZIP_ERRORS as exc:  # a damaged archive matches nothing; the import goes on with the other files
+            warnings.warn(f"{path}: a damaged zip archive, skipped ({type(exc).__name__}: {exc})", stacklevel=2)
     return out
 
 

@@ -88,11 +88,51 @@ def _kind(step, i: int, where: str) -> str:
 
 
 def _press(step: dict) -> tuple[list[str], int, int, int]:
-    """A press/hold step's ``(buttons, frames held, gap, repeat)``."""
+    """A press/hold step's ``(buttons, frames held, gap, repeat)`` (a step :func:`check_script` passed)."""
     names = step.get("press", step.get("hold"))
     if isinstance(names, str):
         names = [names]
     return list(names), int(step.get("frames", 1)), int(step.get("gap", 0)), int(step.get("repeat", 1))
+
+
+_KEYS = {"wait": set(), "press": {"frames", "gap", "repeat"}, "hold": {"frames", "gap", "repeat"},
+         "until": {"timeout", "timeout_seconds", "hint"}}
+
+
+def check_script(script, where: str = "input script") -> None:
+    """Check the shape of every step of ``script`` (see the module doc) before any runs.
+
+    Raises:
+        StartStateError: not a list, or a step that is not exactly one of wait/press/hold/until,
+            has a key its kind does not take, or a count that is not a whole number >= 0
+            (the message names ``where``, the step's index and what was expected).
+    """
+    def whole(v) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    if not isinstance(script, list):
+        raise StartStateError(f"{where}: expected a list of steps, got {script!r}")
+    for i, step in enumerate(script):
+        kind = _kind(step, i, where)
+        extra = set(step) - {kind} - _KEYS[kind]
+        if extra:
+            raise StartStateError(f"{where}[{i}]: unknown key(s) {sorted(extra)} for a {kind} step "
+                                  f"(it takes {', '.join(sorted(_KEYS[kind])) or 'no other key'})")
+        counts = {"wait": ["wait"], "until": ["timeout"]}.get(kind, ["frames", "gap", "repeat"])
+        for key in (k for k in counts if k in step):
+            if not whole(step[key]):
+                raise StartStateError(f"{where}[{i}].{key}: expected a whole number >= 0, got {step[key]!r}")
+        names = step.get(kind) if kind in ("press", "hold") else ""
+        if not (isinstance(names, str) or isinstance(names, list) and all(isinstance(b, str) for b in names)):
+            raise StartStateError(f"{where}[{i}].{kind}: expected a button name or a list of them, got {names!r}")
+        if kind == "until":
+            seconds = step.get("timeout_seconds", 0)
+            if not isinstance(step["until"], dict) or not step["until"]:
+                raise StartStateError(f"{where}[{i}].until: expected {{variable: value}}, got {step['until']!r}")
+            if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 1e6):
+                raise StartStateError(f"{where}[{i}].timeout_seconds: expected seconds >= 0, got {seconds!r}")
+            if not isinstance(step.get("hint", ""), str):
+                raise StartStateError(f"{where}[{i}].hint: expected text, got {step['hint']!r}")
 
 
 def _check_buttons(names, buttons, i: int, where: str) -> None:
@@ -138,6 +178,7 @@ def script_frames(script: list, buttons=None, where: str = "input script") -> li
     Raises:
         StartStateError: a malformed step, an ``until`` step, or a button not in ``buttons``.
     """
+    check_script(script, where)
     frames: list[tuple[str, ...]] = []
     for i, step in enumerate(script):
         kind = _kind(step, i, where)
@@ -185,6 +226,7 @@ def run_script(emulator, script: list, variables: dict | None = None, where: str
             message names it and the emulator's buttons), or an ``until`` that timed out
             (the message gives the values last read).
     """
+    check_script(script, where)
     buttons = list(emulator.buttons)
     zero = np.zeros(len(buttons), np.uint8)
     frames = 0
@@ -373,10 +415,15 @@ def load_scripts(integration) -> dict[str, list]:
     raw = read_json_object(path)
     if not all(isinstance(v, list) for v in raw.values()):
         raise IntegrationError(f"{path}: expected {{\"state name\": [steps...]}}")
+    for name, script in raw.items():
+        try:
+            check_script(script, f"{path}: {name}")
+        except StartStateError as exc:
+            raise IntegrationError(str(exc)) from None
     return raw
 
 
 __all__ = [
-    "StartState", "StartStateError", "base_record", "load_scripts", "make_start_state", "open_and_run", "run_script",
+    "StartState", "StartStateError", "base_record", "check_script", "load_scripts", "make_start_state", "open_and_run", "run_script",
     "script_frames", "write_screenshot",
 ]

@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import gymnasium as gym
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -39,8 +40,12 @@ def _schedule(cfg: TrainConfig):
 
 def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
     """A new PPO, MaskablePPO or DQN on ``env`` (a VecEnv or an env) with ``cfg``'s hyperparameters:
-    ``CnnPolicy`` on pixels, ``MlpPolicy`` on RAM or variables; TensorBoard logs to ``tb_dir``."""
-    policy = {"rgb": "CnnPolicy", "features": "MultiInputPolicy"}.get(cfg.env.obs_type, "MlpPolicy")
+    ``CnnPolicy`` on pixels, ``MultiInputPolicy`` on a ``Dict`` of features, ``MlpPolicy`` on RAM,
+    variables or a features vector; TensorBoard logs to ``tb_dir``."""
+    if isinstance(env.observation_space, gym.spaces.Dict):  # e.g. Dr. Mario's planes and vector
+        policy = "MultiInputPolicy"
+    else:  # a racing game's features are one vector
+        policy = "CnnPolicy" if cfg.env.obs_type == "rgb" else "MlpPolicy"
     try:
         kwargs = policy_kwargs(cfg.precision, cfg.env.obs_type)
     except ValueError as exc:  # bf16 on a CPU without it

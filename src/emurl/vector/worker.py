@@ -20,6 +20,7 @@ from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
 from emurl.emulators.process import setup_worker_process
+from emurl.vector.frames import publish_frames
 from emurl.vector.faults import error_payload
 
 
@@ -89,7 +90,7 @@ def run_worker(remote, parent_remote, index: int) -> None:  # noqa: C901
                     observation, reset_info = env.reset(seed=seed, **maybe_options)
                     send(("ok", (reset_info, put(observation))))
                 elif cmd == "init":
-                    env = _patch_env(data.var())
+                    env = publish_frames(_patch_env(data.var()), index)  # only when a job is watched: $EMURL_FRAMES_JOB
                     game = getattr(env.unwrapped, "game", None)  # EmulatorEnv's; for error messages
                     send(("ok", (env.observation_space, env.action_space, game if isinstance(game, str) else None)))
                 elif cmd == "attach":

@@ -2,9 +2,12 @@
 
 Scenario files here name ``"python": "mkds.py:Race"``; their ``"race"`` object sets the
 options (laps, reward constants, stuck and respawn endings), see
-:class:`emurl.games.mkds.reward.RaceOptions`.
+:class:`emurl.games.mkds.reward.RaceOptions`. ``metadata.json``'s ``"features":
+"mkds.py:FeatureObservation"`` is ``obs_type="features"``: wall rays from the course's KCL,
+the next checkpoint and speed (:class:`emurl.games.mkds.observation.FeatureObservation`).
 """
 
+from emurl.games.mkds.observation import FeatureObservation
 from emurl.games.mkds.reward import Race, RaceOptions
 
-__all__ = ["Race", "RaceOptions"]
+__all__ = ["FeatureObservation", "Race", "RaceOptions"]
