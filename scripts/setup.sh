@@ -9,6 +9,6 @@ PY=${PYTHON:-python3}
 # torch first and exactly this version: the CPU build on these machines. Anything that
 # lets pip pick torch itself pulls gigabytes of CUDA packages.
 .venv/bin/pip install -q torch==2.13.0
-.venv/bin/pip install -q -e ".[test]"
+.venv/bin/pip install -q -e ".[test,ray]"
 .venv/bin/emurl roms import --from ale-py >/dev/null
 echo "emurl is set up: $(.venv/bin/emurl games list --playable | wc -l) games playable"

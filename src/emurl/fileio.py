@@ -4,6 +4,7 @@ and savestate files: their names (``<name>[.<backend>].state``), reading and wri
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import struct
 import tempfile
@@ -12,7 +13,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from emurl.errors import IntegrationError
+from emurl.errors import ConfigError, IntegrationError
 
 
 _UMASK = os.umask(0)  # read once: setting it is process-wide, so not on every write
@@ -129,3 +130,30 @@ def write_state(path: str | os.PathLike, state: bytes) -> Path:
     """Write a savestate as stable-retro's ``.state`` files are: gzip (no timestamp, so the
     same state gives the same file), atomically (:func:`atomic_write`). Returns ``path``."""
     return atomic_write(path, gzip.compress(state, compresslevel=6, mtime=0))
+
+
+def new_run_folder(runs_dir: str | os.PathLike, name: str) -> Path:
+    """Make and return ``<runs_dir>/<name>``, or ``<name>-2``, ``<name>-3``, ... when that one
+    exists (two runs of the same game, algorithm and seed started in the same second);
+    ``mkdir`` claims each name atomically, so concurrent starts never share a folder.
+
+    Raises:
+        ConfigError: ``runs_dir`` is a file, or can't be made or written.
+    """
+    runs = Path(runs_dir)
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"runs_dir {runs}: is a file, not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"runs_dir {runs}: cannot make it: {exc.strerror}") from None
+    for k in itertools.count(1):
+        folder = runs / (name if k == 1 else f"{name}-{k}")
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ConfigError(f"runs_dir {runs}: cannot make a run folder in it: {exc.strerror}") from None
+    raise AssertionError("unreachable")

@@ -130,7 +130,7 @@ def test_a_damaged_latest_resumes_from_the_previous_checkpoint(run_copy, capsys)
 def test_a_new_run_whose_start_fails_leaves_no_folder(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
 
-    def broken(cfg):
+    def broken(cfg, run_dir=None):
         raise RuntimeError("the vector env did not start")
 
     monkeypatch.setattr(run_module, "make_vec", broken)

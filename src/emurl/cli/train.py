@@ -7,6 +7,8 @@ after ``import emurl``), which every other verb (``emurl games list``, ...) woul
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from emurl.cli.common import add_config_flags, config_overrides
 from emurl.envs.spec import OPPONENTS
 from emurl.train.config import ALGOS, build_config
@@ -31,11 +33,16 @@ def _eval(args) -> int:
     from emurl.train.evaluate import evaluate  # lazy: PyTorch + Stable-Baselines3, 1.2-1.7 s (module docstring)
 
     det = True if args.deterministic else (False if args.stochastic else None)
-    res = evaluate(
-        args.target, episodes=args.episodes, video=args.video, deterministic=det, backend=args.backend,
-        opponent=args.opponent,
-        progress=lambda ep, r, n: print(f"episode {ep + 1}: return {r:g}, length {n}"),
-    )
+    if (Path(args.target) / "neat.ini").is_file():  # a NEAT run folder: its best genome plays
+        from emurl.train.neat.run import evaluate_neat_run  # lazy: neat-python + torch
+
+        res = evaluate_neat_run(args.target, episodes=args.episodes, video=args.video)
+    else:
+        res = evaluate(
+            args.target, episodes=args.episodes, video=args.video, deterministic=det, backend=args.backend,
+            opponent=args.opponent,
+            progress=lambda ep, r, n: print(f"episode {ep + 1}: return {r:g}, length {n}"),
+        )
     print(
         f"return {res['mean_return']:.2f} ± {res['std_return']:.2f}, "
         f"length {res['mean_length']:.1f} ± {res['std_length']:.1f} over {res['episodes']} episodes"

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import itertools
 import os
 import shutil
 import sys
@@ -44,11 +43,12 @@ from stable_baselines3.common.vec_env import VecEnv
 from emurl.envs import build_env, check_spec
 from emurl.envs.settings import load_yaml
 from emurl.errors import ConfigError, WorkerError
-from emurl.fileio import atomic_write
+from emurl.fileio import atomic_write, new_run_folder  # noqa: F401 (new_run_folder: also imported from here)
 from emurl.train.callbacks import RunCallback, StopOnSignal
 from emurl.train.config import TrainConfig, apply, check_resume, write_yaml_atomic
 from emurl.train.evaluate import load_run_config
 from emurl.train.model import build_model, checkpoint_steps, load_model, newest_intact_checkpoint
+from emurl.train.selfplay.learner import SelfPlayEnvFactory, pool_callback
 from emurl.train.worker_health import WorkerHealthCallback
 from emurl.vector import SharedMemoryVecEnv, subprocess_vec_env
 
@@ -84,44 +84,23 @@ def preflight(cfg: TrainConfig) -> None:
     build_env(cfg.env).close()
 
 
-def make_vec(cfg: TrainConfig) -> VecEnv:
+def make_vec(cfg: TrainConfig, run_dir: str | os.PathLike | None = None) -> VecEnv:
     """``cfg.num_envs`` training envs, one process each, seeded ``seed``, ``seed + 1``, ...:
-    emurl's shared-memory vector env for array observations, Stable-Baselines3's
-    ``SubprocVecEnv`` for the ``Dict`` ones of ``obs_type="features"`` (small: pickled)."""
-    factories = [_EnvFactory(cfg) for _ in range(cfg.num_envs)]
+    emurl's vector env, observations through shared memory, or through the pipes for the
+    ``Dict`` ones of ``obs_type="features"`` (small). With ``cfg.selfplay``, env ``i``
+    plays seat ``i % 2`` against the pool in ``run_dir/pool``
+    (:class:`~emurl.train.selfplay.learner.SelfPlayEnvFactory`)."""
+    if cfg.selfplay:
+        pool_dir = Path(run_dir or ".") / "pool"
+        factories = [SelfPlayEnvFactory(cfg.env, pool_dir, rank, cfg.seed) for rank in range(cfg.num_envs)]
+    else:
+        factories = [_EnvFactory(cfg) for _ in range(cfg.num_envs)]
     if cfg.env.obs_type == "features":
         venv = subprocess_vec_env(factories)
     else:
         venv = SharedMemoryVecEnv(factories)
     venv.seed(cfg.seed)
     return venv
-
-
-def new_run_folder(runs_dir: str | os.PathLike, name: str) -> Path:
-    """Make and return ``<runs_dir>/<name>``, or ``<name>-2``, ``<name>-3``, ... when that one
-    exists (two runs of the same game, algorithm and seed started in the same second);
-    ``mkdir`` claims each name atomically, so concurrent starts never share a folder.
-
-    Raises:
-        ConfigError: ``runs_dir`` is a file, or can't be made or written.
-    """
-    runs = Path(runs_dir)
-    try:
-        runs.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise ConfigError(f"runs_dir {runs}: is a file, not a folder") from None
-    except OSError as exc:
-        raise ConfigError(f"runs_dir {runs}: cannot make it: {exc.strerror}") from None
-    for k in itertools.count(1):
-        folder = runs / (name if k == 1 else f"{name}-{k}")
-        try:
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ConfigError(f"runs_dir {runs}: cannot make a run folder in it: {exc.strerror}") from None
-    raise AssertionError("unreachable")
 
 
 @contextmanager
@@ -229,7 +208,7 @@ def _run(cfg: TrainConfig, run_dir: Path, ckpt: Path | None, init_from: str | No
     learning = False
     venv = None
     try:
-        venv = make_vec(cfg)
+        venv = make_vec(cfg, run_dir)
         tb_dir = str(run_dir / "tb")
         if ckpt is not None:
             model = load_model(cfg, ckpt, env=venv, resume=True)
@@ -240,12 +219,15 @@ def _run(cfg: TrainConfig, run_dir: Path, ckpt: Path | None, init_from: str | No
             if init_from:
                 _init_weights(model, cfg, init_from)
         callback = RunCallback(cfg, run_dir, None)
+        callbacks = [callback, WorkerHealthCallback()]
+        if cfg.selfplay:  # the pool's files exist before the envs' first reset draws from it
+            callbacks.append(pool_callback(cfg, run_dir, model))
         learning = True
         with StopOnSignal() as stop:
             callback.stop = stop
             try:
                 model.learn(total_timesteps=cfg.total_steps - model.num_timesteps,
-                            callback=[callback, WorkerHealthCallback()],
+                            callback=callbacks,
                             tb_log_name="run", reset_num_timesteps=ckpt is None, progress_bar=progress_bar)
             except WorkerError:  # an env failed, not the learner: its policy is sound, keep it
                 if model.num_timesteps != callback.saved_steps:
