@@ -7,6 +7,8 @@
 - :mod:`~emurl.cli.movies`: ``replay``, ``mkds ghosts``;
 - :mod:`~emurl.cli.play`: ``play``;
 - :mod:`~emurl.cli.learn`: ``dataset record|info``, ``bc``;
+- :mod:`~emurl.cli.neat`: ``neat``;
+- :mod:`~emurl.cli.selfplay`: ``selfplay``, ``league``, ``match``;
 - :mod:`~emurl.cli.common`: ``--set`` parsing and the training settings as flags.
 
 Each module's ``register(subparsers)`` adds its verbs; each verb returns an exit status
@@ -23,7 +25,7 @@ import argparse
 import os
 import sys
 
-from emurl.cli import bench, games, learn, mkds, movies, play, train
+from emurl.cli import bench, games, learn, mkds, movies, neat, play, selfplay, train
 from emurl.errors import EmurlError
 
 
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     movies.register(sub)  # replay, mkds ghosts
     play.register(sub)
     learn.register(sub)  # dataset, bc
+    neat.register(sub)
+    selfplay.register(sub)  # selfplay, league, match
     return parser
 
 

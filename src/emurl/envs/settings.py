@@ -114,9 +114,10 @@ def load_yaml(path: str | os.PathLike) -> dict:
     return data
 
 
-def preset_path(game: str) -> Path | None:
-    """``src/emurl/configs/<Game>-<System>.yaml`` if the game has a preset."""
-    p = PRESETS / f"{EnvSpec(game).game}.yaml"
+def preset_path(game: str, kind: str = "") -> Path | None:
+    """``src/emurl/configs/<Game>-<System>.yaml`` if the game has a preset (``kind``, e.g.
+    ``"selfplay"``: ``<Game>-<System>.selfplay.yaml``)."""
+    p = PRESETS / f"{EnvSpec(game).game}{'.' + kind if kind else ''}.yaml"
     return p if p.is_file() else None
 
 

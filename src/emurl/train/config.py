@@ -26,6 +26,10 @@ from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
 
 ALGOS = ("ppo", "dqn", "maskable_ppo")
+POOL_ANCHORS = ("random", "greedy")
+"""Fixed opponents a self-play pool can hold besides policies (:mod:`emurl.train.selfplay.pool`)."""
+POOL_SAMPLING = ("uniform", "pfsp")
+"""How a self-play pool draws the opponents other than the current policy."""
 PRECISIONS = ("auto", "fp32", "bf16")
 LR_SCHEDULES = ("constant", "linear")
 NATURE_CNN_MIN_SIZE = 36
@@ -94,6 +98,9 @@ RANGES: dict[str, Range] = {
     "eval_episodes": Range(1),
     "eval_max_steps": Range(1),
     "torch_threads": Range(0),
+    "self_play": Range(0, 1, integer=False),
+    "pool_size": Range(1),
+    "snapshot_every": Range(1),
     # the env's numbers, checked here for training (EnvSpec checks frame_skip and players itself)
     "frame_skip": Range(1),
     "noop_max": Range(0),
@@ -114,6 +121,8 @@ RESUMABLE = frozenset({
     "state", "start_states", "noop_max", "max_episode_steps",
     # where integrations are found and what render() gives: not what the agent sees
     "game_path", "render_mode",
+    # who the opponents are: the pool keeps its results, the policy its weights
+    "self_play", "pool_size", "snapshot_every", "pool_sampling", "pool_anchors",
 })
 """The settings ``emurl train --resume RUN`` may change. Every other one is the run's: it
 makes the checkpoint's observations, actions, rewards or network (game, algo, obs_type,
@@ -209,6 +218,19 @@ class TrainConfig:
     """torch device"""
     precision: str = "auto"
     """fp32, or bf16 for the CNN trunk (auto: bf16 where the CPU has it)"""
+    # self-play (emurl selfplay; emurl.train.selfplay)
+    selfplay: bool = False
+    """self-play: the other seat is drawn each episode from an opponent pool in the run folder (emurl selfplay sets it)"""
+    self_play: float = 0.5
+    """self-play: chance the opponent is the current policy (else a snapshot or an anchor)"""
+    pool_size: int = 10
+    """self-play: snapshots kept in the pool (the oldest are dropped)"""
+    snapshot_every: int = 20_000
+    """self-play: agent steps between snapshots of the policy"""
+    pool_sampling: str = "pfsp"
+    """self-play: how the other opponents are drawn: uniform, or pfsp (most often those beaten about half the time)"""
+    pool_anchors: list[str] = field(default_factory=lambda: list(POOL_ANCHORS))
+    """self-play: fixed opponents always in the pool (random, greedy)"""
 
     def __post_init__(self) -> None:
         """Check every setting: numbers in :data:`RANGES`, the choices, and what the
@@ -231,6 +253,12 @@ class TrainConfig:
         _check_choice("algo", self.algo, ALGOS)
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("pool_sampling", self.pool_sampling, POOL_SAMPLING)
+        if not set(self.pool_anchors) <= set(POOL_ANCHORS):
+            raise ConfigError(f"pool_anchors = {self.pool_anchors!r}: expected some of {', '.join(POOL_ANCHORS)}")
+        if self.selfplay and self.env.action_set != "placement":
+            raise ConfigError(f"selfplay: the pool's players choose placements; set action_set = placement "
+                              f"(got {self.env.action_set!r})")
         if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
             raise ConfigError(f"device = {self.device!r}: expected auto, cpu, cuda, cuda:<index>, mps or xpu")
         if not str(self.runs_dir).strip():
@@ -256,7 +284,7 @@ class TrainConfig:
 
     def run_name(self, t: float) -> str:
         """``<game>__<algo>__<seed>__<unix time>`` (CleanRL's run name); two runs started in
-        the same second get ``-2``, ``-3``, ... from :func:`emurl.train.run.new_run_folder`."""
+        the same second get ``-2``, ``-3``, ... from :func:`emurl.fileio.new_run_folder`."""
         return f"{self.env.game}__{self.algo}__{self.seed}__{int(t)}"
 
     def eval_env(self) -> EnvSpec:
@@ -368,14 +396,16 @@ def check_resume(run: TrainConfig, asked: TrainConfig, run_dir: str | Path) -> N
         f"new run with this run's other settings: emurl train --config {Path(run_dir) / 'config.yaml'} {sets}")
 
 
-def build_config(game: str | None = None, config_file: str | None = None, overrides: dict | None = None) -> TrainConfig:
-    """Defaults ← the game's preset ← ``config_file`` ← ``overrides``."""
+def build_config(game: str | None = None, config_file: str | None = None, overrides: dict | None = None,
+                 kind: str = "") -> TrainConfig:
+    """Defaults ← the game's preset (of ``kind``: ``"selfplay"`` for ``emurl selfplay``) ←
+    ``config_file`` ← ``overrides``."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     file_values = load_yaml(config_file) if config_file else {}
     game = game or overrides.get("game") or file_values.get("game") or (file_values.get("env") or {}).get("game") \
         or EnvSpec.game
     cfg = apply(TrainConfig(), {"game": game}, "command line")
-    preset = preset_path(game)
+    preset = preset_path(game, kind)
     if preset:
         cfg = apply(cfg, load_yaml(preset), str(preset))
     if file_values:

@@ -16,14 +16,13 @@ import os
 from pathlib import Path
 from typing import Callable, Sequence
 
-from emurl.vector.shm import mp_context  # the one worker-process start (emurl.emulators.process)
-from emurl.vector.worker import setup_worker_process  # its per-process set-up
 from emurl.envs import EnvSpec
 from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
 from emurl.train.selfplay.match import RESULT, Match
 from emurl.train.selfplay.pool import ANCHORS, Pool
 from emurl.train.selfplay.ratings import bradley_terry, wilson
+from emurl.vector import mp_context, setup_worker_process  # the one worker-process set-up
 
 FINAL = "final"
 """The run's newest checkpoint (``checkpoints/latest.zip``) as a league player."""

@@ -17,7 +17,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from emurl.envs import EnvSpec, build_env
 from emurl.train.selfplay.opponent import PoolOpponent
-from emurl.train.selfplay.pool import Pool
+from emurl.train.selfplay.pool import INDEX, Entry, Pool
 
 
 class SelfPlayEnvFactory:
@@ -98,4 +98,24 @@ class PoolCallback(BaseCallback):
         self.logger.record("selfplay/snapshots", sum(e.kind == "snapshot" for e in self.pool.entries.values()))
 
 
-__all__ = ["PoolCallback", "SelfPlayEnvFactory", "policy_bytes"]
+def pool_callback(cfg, run_dir: Path, model) -> PoolCallback:
+    """The pool callback of a self-play run (a :class:`~emurl.train.config.TrainConfig` with
+    ``selfplay``): its pool in ``run_dir/pool`` (kept with its results on resume, under the
+    config's current pool settings), primed with ``model``'s weights."""
+    folder = Path(run_dir) / "pool"
+    settings = dict(size=cfg.pool_size, self_play=cfg.self_play, sampling=cfg.pool_sampling,
+                    anchors=tuple(cfg.pool_anchors))
+    if (folder / INDEX).is_file():
+        kept = Pool.load(folder)
+        pool = Pool(folder, **settings, entries={k: e for k, e in kept.entries.items()
+                                                 if e.kind != "anchor" or e.id in settings["anchors"]})
+        for anchor in settings["anchors"]:
+            pool.entries.setdefault(anchor, Entry(anchor, "anchor"))
+    else:
+        pool = Pool(folder, **settings)
+    callback = PoolCallback(pool, cfg.snapshot_every)
+    callback.prime(model)
+    return callback
+
+
+__all__ = ["PoolCallback", "SelfPlayEnvFactory", "policy_bytes", "pool_callback"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Iterator
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Match:
         spec: the self-play run's env settings (game, state, scenario; ``action_set`` must be
             ``"placement"``).
         pool_dir: where players named by a policy file (relative) are found.
-        render: keep screens for :meth:`play`'s ``on_frame``.
+        render: keep screens for :meth:`frames`.
     """
 
     def __init__(self, spec: EnvSpec, pool_dir: str | os.PathLike | None = None, render: bool = False):
@@ -59,6 +59,7 @@ class Match:
         self.pool_dir = Path(pool_dir) if pool_dir else None
         self._policies = _Policies(keep=8)
         self.rng = np.random.default_rng(0)
+        self.end = ""
 
     def _player(self, name: str, seat: int) -> PlacementOpponent:
         if name == "greedy":
@@ -79,8 +80,7 @@ class Match:
             return int(model.predict(obs, action_masks=mask, deterministic=True)[0])
         return PlacementOpponent(self.env, seat, policy)
 
-    def play(self, seat0: str, seat1: str, seed: int, max_frames: int = MAX_FRAMES,
-             on_frame: Callable[[np.ndarray], None] | None = None) -> str:
+    def play(self, seat0: str, seat1: str, seed: int, max_frames: int = MAX_FRAMES) -> str:
         """One game; returns seat 0's end: ``"win"``, ``"loss"``, ``"topout"`` or ``"draw"``
         (also when ``max_frames`` pass first).
 
@@ -88,19 +88,26 @@ class Match:
             seat0, seat1: ``"random"``, ``"greedy"``, or a policy file (an SB3 MaskablePPO
                 zip; relative names are in the pool folder, ``.zip`` optional).
             seed: the start's seed (the virus layout): the same seed, the same game.
-            on_frame: called with each frame's screen (uint8 H×W×3) where ``render``.
         """
+        for _ in self.frames(seat0, seat1, seed, max_frames):
+            pass
+        return self.end
+
+    def frames(self, seat0: str, seat1: str, seed: int, max_frames: int = MAX_FRAMES) -> Iterator[np.ndarray]:
+        """:meth:`play`, yielding each frame's screen (uint8 H×W×3; the env must render);
+        :attr:`end` holds the result once it is exhausted."""
         self.rng = np.random.default_rng(seed)
         players = (self._player(seat0, 0), self._player(seat1, 1))
         _, info = self.env.reset(seed=seed)
+        self.end = "draw"
         for _ in range(max_frames):
             actions = (players[0](None, info), players[1](None, info))
             _, _, terminated, _, info = self.env.step(actions)
-            if on_frame is not None:
-                on_frame(self.env.render())
+            if self.env.render_mode is not None:
+                yield self.env.render()
             if terminated:
-                return info["seats"][0].get("end") or "draw"
-        return "draw"
+                self.end = info["seats"][0].get("end") or "draw"
+                return
 
     def close(self) -> None:
         self.env.close()

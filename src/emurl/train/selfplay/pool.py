@@ -31,11 +31,12 @@ import numpy as np
 
 from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
+from emurl.train.config import POOL_ANCHORS, POOL_SAMPLING
 
-ANCHORS = ("random", "greedy")
+ANCHORS = POOL_ANCHORS
 """Fixed opponents a pool can hold besides policies."""
 CURRENT = "current"
-SAMPLING = ("uniform", "pfsp")
+SAMPLING = POOL_SAMPLING
 INDEX = "pool.json"
 
 
