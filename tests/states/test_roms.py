@@ -54,6 +54,23 @@ def test_import_reports_non_roms_and_reads_zips(tmp_path, monkeypatch):
     assert Path(result.imported["Pong-Atari2600"]).read_bytes() == pong.read_bytes()
 
 
+def test_a_damaged_zip_is_skipped_and_the_import_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMURL_DATA_DIR", str(tmp_path / "data"))
+    pong = ale_py_rom_dir() / "pong.bin"
+    archive = tmp_path / "broken.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(pong, "Pong (1977).a26")
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"Pong (1977).a26") + len("Pong (1977).a26")  # the member's deflate data follows its name
+    data[start:start + 64] = bytes(64)
+    archive.write_bytes(bytes(data))
+    good = tmp_path / "pong.a26"
+    good.write_bytes(pong.read_bytes())
+    with pytest.warns(UserWarning, match="broken.zip: a damaged zip archive, skipped"):
+        result = import_roms([archive, good])
+    assert list(result.imported) == ["Pong-Atari2600"] and str(archive) in result.unmatched
+
+
 def test_import_nonexistent_path(tmp_path):
     missing = tmp_path / "no-such-folder"
     with pytest.raises(EmurlError, match=re.escape(str(missing)) + ": no such file or folder"):
