@@ -11,7 +11,7 @@ from emurl.emulators import Emulator, EmulatorWrapper, open_emulator
 from emurl.envs.actions import ActionMap
 from emurl.envs.episode_start import EpisodeStart
 from emurl.envs.observation import OBS_TYPES, Observer
-from emurl.envs.seats import Seats
+from emurl.envs.seats import Seats, seat_scenarios
 from emurl.errors import EmulatorError, IntegrationError
 from emurl.games.integration import Integration, load_integration
 from emurl.games.scenario import ScenarioState
@@ -118,14 +118,7 @@ class EmulatorEnv(gym.Env):
             if isinstance(players, bool) or not isinstance(players, int) or not 1 <= players <= integ.players:
                 raise ValueError(f"{integ.name} is a {integ.players}-player game; players={players!r} is not possible")
             self.players = players
-            if isinstance(scenario, (list, tuple)):
-                names = list(scenario)
-            else:  # seat p's own file <name>_p<p+1>.json where the integration has one (a Python scenario pays one seat)
-                base = scenario or "scenario"
-                own = [f"{base}_p{p + 1}" for p in range(1, players)]
-                names = [scenario] + (own if all(n in integ.scenarios() for n in own) else [scenario] * (players - 1))
-            if len(names) != players:
-                raise ValueError(f"scenario: one per seat ({players}), got {len(names)}: {names}")
+            names = seat_scenarios(integ, scenario, players)
             loaded = {n: integ.scenario(n) for n in dict.fromkeys(names)}  # seats naming one file share it
             self.scenarios = [loaded[n] for n in names]
             self.scenario = self.scenarios[0]

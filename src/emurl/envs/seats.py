@@ -23,6 +23,25 @@ from emurl.errors import IntegrationError
 from emurl.games.scenario import Scenario, ScenarioState
 
 
+def seat_scenarios(integration, scenario, players: int) -> list:
+    """The scenario of each seat: ``scenario`` itself when a list (one per seat), else that
+    name for seat 0 and ``<name>_p<p+1>`` for seat p where the integration has those files
+    (a Python scenario pays one seat), else the one name for every seat.
+
+    Raises:
+        ValueError: a list whose length is not ``players``.
+    """
+    if isinstance(scenario, (list, tuple)):
+        names = list(scenario)
+    else:
+        base = scenario or "scenario"
+        own = [f"{base}_p{p + 1}" for p in range(1, players)]
+        names = [scenario] + (own if all(n in integration.scenarios() for n in own) else [scenario] * (players - 1))
+    if len(names) != players:
+        raise ValueError(f"scenario: one per seat ({players}), got {len(names)}: {names}")
+    return names
+
+
 class Seats:
     """The per-seat scenario state of an env with ``len(scenarios)`` players.
 
@@ -113,4 +132,4 @@ class Seats:
             self.env.emulator.set_buttons(zero, port)
 
 
-__all__ = ["Seats"]
+__all__ = ["Seats", "seat_scenarios"]
