@@ -30,10 +30,9 @@ ROM = load_integration("MiniKart-NintendoDs").require_rom()
 TWO_SAVES = f"""
 import os, sys, time
 import emurl
-from emurl.emulators.desmume import DesmumeBackend
 save, go = sys.argv[1], sys.argv[2]
-emu = DesmumeBackend({ROM!r}, backup=save)
-env = emurl.make("MiniKart-NintendoDs", state=None, emulator=emu)
+env = emurl.make("MiniKart-NintendoDs", state=None, save=save)  # EnvSpec.save: the cartridge save it starts with
+emu = env.unwrapped.emulator
 env.reset(seed=0)
 print("FOLDER", emu._tmp, flush=True)
 open(save + ".ready", "w").close()
@@ -110,6 +109,14 @@ def test_two_processes_with_different_saves_see_their_own_and_home_is_untouched(
     folders = [_lines(out, "FOLDER")[0] for out, _ in outs]
     assert folders[0] != folders[1] and not any(os.path.exists(f) for f in folders)
     assert _files(home) == []  # nothing in $HOME: no ~/.config/desmume/rom.dsv
+
+
+def test_a_save_file_is_a_desmume_setting(tmp_path):
+    from emurl.emulators import open_emulator
+    from emurl.errors import EmulatorError
+
+    with pytest.raises(EmulatorError, match="a.sav: a cartridge save file is loaded by the desmume backend only, not melonds"):
+        open_emulator(ROM, "NintendoDs", "melonds", save=tmp_path / "a.sav")
 
 
 def test_a_new_emulator_in_the_same_process_starts_with_an_empty_save(tmp_path):

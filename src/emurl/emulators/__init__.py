@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from emurl.emulators.base import Emulator, EmulatorWrapper
 from emurl.emulators.desmume import DesmumeBackend
 from emurl.emulators.melonds import MelonDSBackend
@@ -27,21 +29,26 @@ def resolve_backend(system: str | None, backend: str | None) -> str:
     return backend
 
 
-def open_emulator(rom_path: str, system: str | None = None, backend: str | None = None) -> Emulator:
+def open_emulator(rom_path: str, system: str | None = None, backend: str | None = None,
+                  save: str | os.PathLike | None = None) -> Emulator:
     """Open ``rom_path`` on ``backend``: ``"retro"`` (stable-retro's core for the ROM's
     system), ``"desmume"`` or ``"melonds"`` (Nintendo DS). Default: :data:`DEFAULT_BACKEND`
-    for the system, else ``"retro"``.
+    for the system, else ``"retro"``. ``save``: a cartridge save file (raw ``.sav`` or
+    ``.dsv``) the game starts with, as its backup memory (desmume only).
 
     Raises:
-        EmulatorError: unknown backend, unreadable ROM, or a second emulator in this process.
+        EmulatorError: unknown backend, unreadable ROM, a second emulator in this process,
+            or a save file the backend can't load (a missing file, another backend).
     """
     if system is None and backend != "desmume":
         system = system_of_rom(rom_path)
     backend = resolve_backend(system, backend)
+    if save is not None and backend != "desmume":
+        raise EmulatorError(f"{save}: a cartridge save file is loaded by the desmume backend only, not {backend}")
     if backend in DS_BACKENDS and system not in (None, "NintendoDs"):
         raise EmulatorError(f"{rom_path}: the {backend} backend runs Nintendo DS games, not {system}")
     if backend == "desmume":
-        return DesmumeBackend(rom_path)
+        return DesmumeBackend(rom_path, backup=save)
     if backend == "melonds":
         return MelonDSBackend(rom_path)
     if backend == "retro":

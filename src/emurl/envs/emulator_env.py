@@ -63,6 +63,8 @@ class EmulatorEnv(gym.Env):
         game_path: extra integration folders (see ``emurl.games``).
         info: a variables file instead of the integration's ``data.json``, as stable-retro's
             ``info=``: a name in the integration's folder or a JSON file's path.
+        save: Nintendo DS (desmume): a cartridge save file (``.sav`` / ``.dsv``) the game
+            starts with from power-on (e.g. Mario Kart DS's unlocks); savestates carry their own.
         players: seats played on this emulator, each on its controller port (at most the
             integration's :attr:`~emurl.games.Integration.players`). With 2, the action is a
             tuple (seat 0's, seat 1's), the reward seat 0's and ``info["rewards"]`` every
@@ -104,6 +106,7 @@ class EmulatorEnv(gym.Env):
         emulator: Emulator | None = None,
         players: int = 1,
         info: str | None = None,
+        save: str | None = None,
     ):
         try:  # an emulator handed in is the env's to close, also when the settings are wrong
             if obs_type not in OBS_TYPES:
@@ -142,7 +145,7 @@ class EmulatorEnv(gym.Env):
             raise
 
         if emulator is None:
-            emulator = open_emulator(integ.require_rom(), integ.system, backend)
+            emulator = open_emulator(integ.require_rom(), integ.system, backend, save)
         self.emulator = emulator
         try:
             if players > getattr(self.emulator, "players", 1):

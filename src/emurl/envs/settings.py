@@ -85,8 +85,8 @@ def spec_from_dict(values: dict, where: str, base: EnvSpec | None = None) -> Env
         if key not in known:
             raise ConfigError(f"{where}: unknown env setting {k!r}{_suggest(key, EnvSpec)}")
         changes[key] = coerce(EnvSpec, key, v, where)
-        if key == "info" and changes[key] and os.path.isfile(os.path.expanduser(changes[key])):
-            # a variables file's path, made absolute: the frozen config of a run must find it from any folder
+        if key in ("info", "save") and changes[key] and os.path.isfile(os.path.expanduser(changes[key])):
+            # a variables or save file's path, made absolute: the frozen config of a run must find it from any folder
             changes[key] = os.path.abspath(os.path.expanduser(changes[key]))
     try:
         return (base or EnvSpec()).replace(**changes)

@@ -110,6 +110,8 @@ class EnvSpec:
     """extra integration folders"""
     info: str | None = None
     """variables file instead of the integration's data.json, as stable-retro's info=: a name in its folder (data_alt) or a JSON file's path"""
+    save: str | None = None
+    """Nintendo DS (desmume): a cartridge save file (.sav or .dsv) the game starts with, e.g. Mario Kart DS's unlocks"""
 
     def __post_init__(self) -> None:
         self.game = canonical_name(str(self.game))
@@ -161,7 +163,7 @@ V0 = {
     "frame_skip": 4, "max_pool": True, "noop_max": 0, "backend": None, "screens": None, "touch": False,
     "max_episode_steps": None, "terminal_on_life_loss": False, "pipeline": None, "screen_size": 84,
     "frame_stack": 4, "crop": None, "clip_reward": None, "episode_statistics": False, "render_mode": "rgb_array",
-    "game_path": None, "players": 1, "opponent": None, "seat": 0, "info": None,
+    "game_path": None, "players": 1, "opponent": None, "seat": 0, "info": None, "save": None,
 }
 """What ``emurl/<Game>-v0`` means: these settings, pinned (as ALE's ``-v5`` pins its own).
 A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
@@ -213,8 +215,8 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None, make_opponent=Non
     env: gym.Env = EmulatorEnv(
         spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=action_set,
         frame_skip=frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
-        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator, info=spec.info,
-        players=2 if spec.opponent or make_opponent is not None else spec.players,
+        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, touch=spec.touch, emulator=emulator,
+        info=spec.info, save=spec.save, players=2 if spec.opponent or make_opponent is not None else spec.players,
     )
     try:
         if spec.opponent or make_opponent is not None:
@@ -310,7 +312,8 @@ def make_parallel(game: str | EnvSpec, emulator: Emulator | None = None, **setti
     env = EmulatorEnv(
         spec.game, state=spec.state, scenario=spec.scenario, obs_type=spec.obs_type, action_set=spec.action_set,
         frame_skip=spec.frame_skip, max_pool=spec.max_pool, noop_max=spec.noop_max, render_mode=spec.render_mode,
-        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, emulator=emulator, players=2, info=spec.info,
+        backend=spec.backend, game_path=spec.game_path, screens=spec.screens, emulator=emulator, players=2,
+        info=spec.info, save=spec.save,
     )
     return VersusEnv(env, max_episode_steps=spec.max_episode_steps)
 
