@@ -37,6 +37,7 @@ _LAZY = {
     "EnvSpec": "emurl.envs",
     "make": "emurl.envs",
     "make_parallel": "emurl.envs",
+    "make_aec": "emurl.envs",
 }
 """Attribute -> the module that defines it, imported on first access."""
 
@@ -90,5 +91,6 @@ __all__ = [
     "UnknownGameError",
     "UnknownStateError",
     "make",
+    "make_aec",
     "make_parallel",
 ]

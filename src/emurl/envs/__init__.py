@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from emurl.envs.emulator_env import EmulatorEnv
 from emurl.envs.observation import OBS_TYPES
-from emurl.envs.spec import V0, EnvSpec, build_env, check_spec, make, make_parallel
+from emurl.envs.spec import V0, EnvSpec, build_env, check_spec, make, make_aec, make_parallel
 from emurl.envs.versus import VersusEnv
 
-__all__ = ["OBS_TYPES", "V0", "EmulatorEnv", "EnvSpec", "VersusEnv", "build_env", "check_spec", "make", "make_parallel"]
+__all__ = ["OBS_TYPES", "V0", "EmulatorEnv", "EnvSpec", "VersusEnv", "build_env", "check_spec", "make", "make_aec", "make_parallel"]

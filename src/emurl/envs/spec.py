@@ -28,6 +28,7 @@ from emurl.emulators import BACKENDS, Emulator, resolve_backend
 from emurl.envs.emulator_env import EmulatorEnv
 from emurl.envs.observation import OBS_TYPES
 from emurl.envs.emulator_env import SCREENS as _DS_SCREENS
+from emurl.envs.turns import PlacementTurns
 from emurl.envs.versus import VersusEnv
 from emurl.errors import ConfigError
 from emurl.games.integration import canonical_name, load_integration
@@ -316,6 +317,28 @@ def make_parallel(game: str | EnvSpec, emulator: Emulator | None = None, **setti
         info=spec.info, save=spec.save,
     )
     return VersusEnv(env, max_episode_steps=spec.max_episode_steps)
+
+
+def make_aec(game: str | EnvSpec, emulator: Emulator | None = None, **settings) -> PlacementTurns:
+    """Both seats of a two-player game with placement actions, each agent deciding when its
+    own piece needs it: a PettingZoo ``AECEnv`` (:class:`~emurl.envs.turns.PlacementTurns`).
+    ``settings`` are :class:`EnvSpec` fields (``state``, ``scenario``, ``max_episode_steps``:
+    decisions in all, ...); observations are each seat's ``features``, actions placements.
+
+    Raises:
+        ConfigError: the game declares no placement actions; what :func:`build_env` raises.
+    """
+    spec = game.replace(**settings) if isinstance(game, EnvSpec) else EnvSpec(game, **settings)
+    env = EmulatorEnv(
+        spec.game, state=spec.state, scenario=spec.scenario, obs_type="features", action_set=placement_frame_set(spec),
+        frame_skip=1, max_pool=False, noop_max=spec.noop_max, render_mode=spec.render_mode, backend=spec.backend,
+        game_path=spec.game_path, emulator=emulator, players=2, info=spec.info, save=spec.save,
+    )
+    try:
+        return PlacementTurns(env, spec.max_episode_steps)
+    except BaseException:
+        env.close()
+        raise
 
 
 def check_spec(spec: EnvSpec) -> None:

@@ -249,6 +249,24 @@ class PlacementOpponent:
         self._noop = self._reader.action(())
         self._course: _Course | None = None
 
+    def needs_placement(self, info: dict):
+        """The placements this seat's piece can reach (a
+        :class:`~emurl.games.drmario.placement.Search`) when it needs a decision now: a new
+        piece under control with no plan yet; else None. With :meth:`place`, a caller can
+        decide for this player (a turn-based env asks its agents)."""
+        values = self._reader(info)
+        placements, seat = self.placements, self.seat
+        if placements.falling(values, seat) is None:
+            return None
+        if self._course is not None and self._course.piece == placements.piece(values, seat):
+            return None
+        return placements.search(values, seat)
+
+    def place(self, info: dict, target: int | None, found=None) -> None:
+        """Plan the frames to placement ``target`` for the piece now (a forbidden or None
+        target drops it where it is); ``found``: this piece's search, if done already."""
+        self._course = _Course(self.placements, self._reader(info), self.seat, target, found)
+
     def __call__(self, observation, info: dict) -> int:
         values = self._reader(info)
         placements, seat = self.placements, self.seat
