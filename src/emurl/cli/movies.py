@@ -1,4 +1,8 @@
-"""``emurl replay`` and ``emurl mkds ghosts``: the movie verbs of the command line.
+"""``emurl replay``, ``emurl convert`` and ``emurl mkds ghosts``: the movie verbs of the command line.
+
+``emurl replay`` plays an evaluation episode's movie (``runs/<run>/movies/eval_*.emv``)
+through the env it was played in and says whether return, length, last screen and RAM
+are the recorded ones (exit status 1 when not); any other movie frame by frame.
 
 ``register(subparsers)`` adds them to the main parser (``emurl.cli.build_parser``).
 Handlers return an exit code; errors are :class:`~emurl.errors.EmurlError` subclasses.
@@ -13,10 +17,11 @@ from pathlib import Path
 from emurl.errors import EmurlError
 from emurl.games import load_integration
 from emurl.games.integration import sha1_of_rom
-from emurl.movies import load_movie
+from emurl.imitation.episodes import EpisodeReplay, is_episode, mismatches
+from emurl.movies import load_movie, save_movie
 from emurl.movies.dsm import write_dsm
 from emurl.movies.mkds_ghosts import RACE_LOAD_FRAMES, read_ghosts
-from emurl.movies.replay import replay, write_video
+from emurl.movies.replay import replay, start_state_bytes, write_video
 
 
 def _rom_for(movie, args) -> str:
@@ -30,11 +35,34 @@ def _rom_for(movie, args) -> str:
     return load_integration(movie.game, args.game_path).require_rom()
 
 
+def _replay_episode(movie, args) -> int:
+    """An evaluation episode's movie through its env: the return, and whether all is as recorded."""
+    with EpisodeReplay(movie, args.backend, args.game_path) as rep:
+        if args.video:
+            n = write_video((s for _, s in rep), args.video, rep.fps)
+            print(f"wrote {n} frames (one per agent step, as the evaluation's video) -> {args.video}")
+        else:
+            for _ in rep:
+                pass
+    r = rep.result
+    print(f"replayed {args.movie} through its env: return {r.episode_return:g}, length {r.length} steps, "
+          f"{r.frames} frames")
+    wrong = mismatches(movie, r)
+    if wrong:
+        print("differs from the recorded episode:\n  " + "\n  ".join(wrong))
+        return 1
+    print(f"same as the recorded episode: return {movie.metadata['return']:g}, length {movie.metadata['length']}, "
+          "last screen and RAM identical")
+    return 0
+
+
 def _replay(args) -> int:
     movie = load_movie(args.movie)
     rom = _rom_for(movie, args)
     if movie.rom_sha1 and sha1_of_rom(rom) != movie.rom_sha1:
         print(f"warning: {rom} is not the ROM the movie was made on (SHA-1 {movie.rom_sha1}); it may desync")
+    if is_episode(movie) and not args.frames and not args.rom:
+        return _replay_episode(movie, args)
     frames = replay(movie, rom, game_path=args.game_path, backend=args.backend)
     if args.video:
         n = write_video((s for _, s in frames), args.video, movie.frame_rate)
@@ -42,6 +70,16 @@ def _replay(args) -> int:
     else:
         n = sum(1 for _ in frames)
         print(f"replayed {n} frames of {args.movie}")
+    return 0
+
+
+def _convert(args) -> int:
+    movie = load_movie(args.movie)
+    if os.path.splitext(args.out)[1].lower() == ".bk2" and isinstance(movie.start_state, str):
+        # stable-retro's .bk2 holds the start state's bytes (Core.bin), not a name
+        movie.start_state = start_state_bytes(movie, "retro", args.game_path)
+    save_movie(movie, args.out)
+    print(f"{args.movie} ({movie.frames} frames, {movie.players} player(s)) -> {args.out}")
     return 0
 
 
@@ -98,17 +136,30 @@ def _mkds_subparsers(subparsers):
 
 
 def register(subparsers) -> None:
-    """Add ``replay`` and ``mkds ghosts`` to an argparse sub-parser collection
+    """Add ``replay``, ``convert`` and ``mkds ghosts`` to an argparse sub-parser collection
     (``parser.add_subparsers()``'s result). Call it after ``emurl.cli.mkds.register``,
     which adds the ``mkds`` parser that ``ghosts`` then joins (argparse refuses a second
     ``mkds``); alone, it adds ``mkds`` itself."""
     p = subparsers.add_parser("replay", help="replay an input movie (.emv, .bk2, .dsm), optionally to a video")
     p.add_argument("movie", help="the movie file (.emv, .bk2 or .dsm)")
-    p.add_argument("--video", metavar="OUT.mp4", help="write every frame to this video file")
-    p.add_argument("--rom", help="the ROM to run (default: the ROM of the movie's game integration)")
+    p.add_argument("--video", metavar="OUT.mp4", help="write every frame to this video file (an evaluation "
+                                                     "episode's: one per agent step, as its evaluation video)")
+    p.add_argument("--rom", help="the ROM to run (default: the ROM of the movie's game integration; "
+                                 "given, an evaluation episode replays as with --frames)")
     p.add_argument("--backend", default=None, help="emulator backend (default: the movie's, else the system's)")
     p.add_argument("--game-path", help="extra integration folders")
+    p.add_argument("--frames", action="store_true",
+                   help="an evaluation episode's movie: replay its frames on the bare emulator (every frame to "
+                        "--video) instead of through its env (the return checked, one frame per agent step)")
     p.set_defaults(func=_replay)
+
+    p = subparsers.add_parser("convert", help="convert an input movie between .emv, .bk2 (stable-retro, BizHawk) "
+                                              "and .dsm (DeSmuME), by extension")
+    p.add_argument("movie", help="the movie file (.emv, .bk2 or .dsm)")
+    p.add_argument("out", help="the movie to write (.emv, .bk2 or .dsm); a .dsm starts from power-on, so a movie "
+                               "from a savestate (an evaluation episode) converts to .emv or .bk2 only")
+    p.add_argument("--game-path", help="extra integration folders (to find a named start state)")
+    p.set_defaults(func=_convert)
 
     msub = _mkds_subparsers(subparsers)
     g = msub.add_parser("ghosts", help="list the Time Trial ghosts of a save file; --out writes them as movies")

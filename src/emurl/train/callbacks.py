@@ -15,7 +15,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from emurl.envs import build_env
 from emurl.train.config import TrainConfig
-from emurl.train.evaluate import run_episodes
+from emurl.train.evaluate import EvalMovies, run_episodes
 from emurl.train.model import prune_checkpoints, save_checkpoint
 
 
@@ -81,8 +81,9 @@ class RunCallback(BaseCallback):
     """Atomic checkpoints every ``checkpoint_every`` agent steps (``model_<steps>.zip`` and
     ``latest.zip``; only the newest ``keep_checkpoints`` numbered ones are kept),
     evaluations every ``eval_every`` (TensorBoard ``eval/*``, a line in
-    ``evaluations.jsonl``, ``videos/eval_<steps>.mp4``, ``best.zip`` when it is the best so
-    far), a last checkpoint and evaluation at the end, and an early stop when ``stop`` says so."""
+    ``evaluations.jsonl``, ``videos/eval_<steps>.mp4``, every episode as the input movie
+    ``movies/eval_<steps>_<episode>.emv``, ``best.zip`` when it is the best so far), a last
+    checkpoint and evaluation at the end, and an early stop when ``stop`` says so."""
 
     def __init__(self, cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = None):
         super().__init__()
@@ -90,6 +91,7 @@ class RunCallback(BaseCallback):
         self.next_ckpt: int | None = None
         self.next_eval: int | None = None
         self.eval_env = None
+        self.eval_spec = None
         self.last_eval: int | None = None
         self.t0 = time.time()
         self.steps0 = 0
@@ -113,16 +115,20 @@ class RunCallback(BaseCallback):
     def evaluate(self) -> None:
         cfg = self.cfg
         if self.eval_env is None:
-            self.eval_env = build_env(cfg.eval_env())
+            self.eval_spec = cfg.eval_env()
+            self.eval_env = build_env(self.eval_spec)
         n = self.model.num_timesteps
         video = self.run_dir / "videos" / f"eval_{n}.mp4" if cfg.video else None
         self.last_eval = n
-        res = run_episodes(self.model, self.eval_env, cfg.eval_episodes, cfg.eval_deterministic, video)
+        movies = EvalMovies(self.run_dir / "movies" / f"eval_{n}", self.eval_spec, {"steps": n}, self.run_dir)
+        res = run_episodes(self.model, self.eval_env, cfg.eval_episodes, cfg.eval_deterministic, video, movies=movies)
         self.logger.record("eval/mean_return", res["mean_return"])
         self.logger.record("eval/mean_length", res["mean_length"])
         for key in ("success_rate", "win_rate"):
             if key in res:
                 self.logger.record(f"eval/{key}", res[key])
+        for key, value in res.get("metrics", {}).items():  # a racing scenario's: lap times, finish rate, ...
+            self.logger.record(f"eval/{key}", value)
         with open(self.run_dir / "evaluations.jsonl", "a") as f:
             f.write(json.dumps({"steps": n, "time": time.time(), **res}) + "\n")
         if self.best is None or res["mean_return"] > self.best:
