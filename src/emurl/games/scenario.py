@@ -21,7 +21,13 @@ emurl's additions: ``"python": "file.py:ClassName"`` names a class beside the da
 replace the table (``info(variables) -> dict`` optional; a class with a
 ``from_scenario(scenario)`` classmethod is built by it, so that it can read its own keys
 from :attr:`Scenario.raw`, else it is called with no arguments); ``"info": [names]`` adds
-variables to the step info; ``"action_set": NAME`` picks a named action set of the game.
+variables to the step info; ``"action_set": NAME`` picks a named action set of the game;
+``"metrics": "file.py:ClassName"`` declares per-episode metrics: a class beside the data
+(built like the ``"python"`` one) whose ``reset(variables)`` starts an episode,
+``update(variables)`` takes each agent step's variables and ``result() -> dict[str, float]``
+gives the episode's metrics (the racing games': :mod:`emurl.games.metrics`). The metrics
+see the step info: every variable under a ``"python"`` scenario; with a table scenario,
+list the variables they read in ``"info"``.
 """
 
 from __future__ import annotations
@@ -128,6 +134,7 @@ class Scenario:
         python: ``"file.py:ClassName"`` or None.
         info: extra variable names for the step info.
         action_set: default named action set, or None.
+        metrics: ``"file.py:ClassName"`` of the per-episode metrics, or None.
     """
 
     name: str
@@ -142,6 +149,7 @@ class Scenario:
     info: list[str] = field(default_factory=list)
     action_set: str | None = None
     raw: dict = field(default_factory=dict)
+    metrics: str | None = None
 
     def needed_variables(self) -> list[str]:
         """Every variable reward, done and info read, in a stable order."""
@@ -158,13 +166,29 @@ class Scenario:
         if not self.python:
             return None
         where = f"{self.path}: python"
-        cls = load_class(self.python, os.path.dirname(self.path), where, default="Scenario")
-        cls_name = cls.__name__
+        return self._build(self.python, "python", "Scenario", ("reset(variables)", "reward(variables)", "terminated(variables)"))
+
+    def load_metrics(self):
+        """A new instance of the ``"metrics"`` class beside the scenario file (one per env: it
+        holds an episode's samples), or None when the scenario declares no metrics.
+
+        Raises:
+            IntegrationError: the file or class is missing or broken, or the class lacks
+                ``reset``, ``update`` or ``result`` (the message names the file and the key).
+        """
+        if not self.metrics:
+            return None
+        return self._build(self.metrics, "metrics", "Metrics", ("reset(variables)", "update(variables)", "result()"))
+
+    def _build(self, spec: str, key: str, default: str, methods: tuple[str, ...]):
+        """An instance of the class ``spec`` names: ``from_scenario(self)`` where it has one."""
+        where = f"{self.path}: {key}"
+        cls = load_class(spec, os.path.dirname(self.path), where, default=default)
         factory = getattr(cls, "from_scenario", None)
         obj = factory(self) if callable(factory) else cls()
-        for method in ("reset", "reward", "terminated"):
-            if not callable(getattr(obj, method, None)):
-                raise IntegrationError(f"{where}: {cls_name} must define {method}(variables)")
+        for method in methods:
+            if not callable(getattr(obj, method.split("(")[0], None)):
+                raise IntegrationError(f"{where}: {cls.__name__} must define {method}")
         return obj
 
 
@@ -294,6 +318,9 @@ def load_scenario(path: str, known_variables: set[str] | None = None) -> Scenari
     python = raw.get("python")
     if python is not None and not isinstance(python, str):
         raise IntegrationError(f"{path}: python: expected \"file.py:ClassName\", got {python!r}")
+    metrics = raw.get("metrics")
+    if metrics is not None and not isinstance(metrics, str):
+        raise IntegrationError(f"{path}: metrics: expected \"file.py:ClassName\", got {metrics!r}")
     info = raw.get("info", [])
     if not (isinstance(info, list) and all(isinstance(n, str) for n in info)):
         raise IntegrationError(f"{path}: info: expected a list of variable names, got {info!r}")
@@ -314,6 +341,7 @@ def load_scenario(path: str, known_variables: set[str] | None = None) -> Scenari
         info=info,
         action_set=action_set,
         raw=raw,
+        metrics=metrics,
     )
     if known_variables is not None and not lua:
         for name in scen.needed_variables():

@@ -6,6 +6,7 @@ The integration's data (memory map, scenarios, action sets) is in
 - :mod:`~emurl.games.mkds.courses`: the 32 courses (emurl's one course table);
 - :mod:`~emurl.states.mkds_rom`: recognise a Mario Kart DS ROM by its game code, import it;
 - :mod:`~emurl.games.mkds.reward`: the race scenario (reward, laps, stuck, respawn);
+- :mod:`~emurl.games.mkds.metrics`: the racing metrics (lap and race times, speed, off-road, walls);
 - :mod:`~emurl.states.mkds`: drive the menus to a Time Trial and save a state;
 - :mod:`~emurl.states.check`: ``emurl games check``: a live table of the variables;
 - :mod:`~emurl.games.mkds.features`: memory features (checkpoint, wall "LiDAR" rays);

@@ -5,6 +5,7 @@ The data (memory map, scenarios, action sets, start-state scripts) is in
 
 - :mod:`~emurl.games.smk.reward`: the founding plan's and the community's race scenarios;
 - :mod:`~emurl.games.smk.courses`: the 20 courses in menu order;
+- :mod:`~emurl.games.smk.metrics`: the racing metrics (lap and race times, speed, off-road, walls);
 - :mod:`~emurl.games.smk.check`: judging the variables sampled while driving (``emurl games check``).
 
 Every game fact comes from docs/facts/super-mario-kart.md; none was checked against a

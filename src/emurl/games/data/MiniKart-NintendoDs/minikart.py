@@ -24,9 +24,15 @@ not grown by ``stuck_progress`` laps (0.05: ~24 px, half a second at top speed) 
 ``stuck_seconds`` of race time (race time counts from GO, so the countdown is not
 "stuck"); crawling along a wall does not count as progress. Truncation is the env's
 ``max_episode_steps``.
+
+Metrics (``"metrics": "minikart.py:Metrics"`` in the scenario files): lap and race times,
+finish, speed, off-road, wall hits and the ratio to the autopilot's lap, see
+:mod:`emurl.games.minikart.metrics`.
 """
 
 from __future__ import annotations
+
+from emurl.games.minikart.metrics import Metrics  # noqa: F401  the scenario files' "metrics"
 
 
 class Race:
