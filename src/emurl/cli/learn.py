@@ -41,19 +41,22 @@ def _dataset_info(args) -> int:
 def _bc(args) -> int:
     from emurl.train.bc import behaviour_clone  # lazy: PyTorch + Stable-Baselines3, 1.7 s (module docstring)
 
-    if args.recurrent:
-        raise EmurlError("--recurrent: not available: emurl train has no recurrent PPO to continue a "
-                         "CnnLstmPolicy checkpoint with; clone the feed-forward policy")
+    if args.recurrent and not args.seq_len:
+        raise EmurlError("--recurrent: give --seq-len N instead (the steps of truncated backpropagation, e.g. 32) "
+                         "to clone into recurrent PPO's LSTM policy")
+    if args.seq_len is not None and args.seq_len < 1:
+        raise EmurlError(f"--seq-len {args.seq_len}: expected a whole number >= 1 (steps per sequence)")
     overrides = parse_set(args.set)
     res = behaviour_clone(
         args.dataset, args.out, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         val_fraction=args.val_fraction, value_coef=args.value_coef, seed=args.seed,
-        config=args.config,
+        config=args.config, seq_len=args.seq_len,
         overrides=overrides, progress=not args.no_progress,
     )
     if res.run_dir is not None:
         print(f"run folder: {res.run_dir}")
-        print(f"continue with PPO: emurl train --config {res.run_dir / 'config.yaml'} --init-from {res.checkpoint}")
+        print(f"continue with {'recurrent PPO' if args.seq_len else 'PPO'}: emurl train --config "
+              f"{res.run_dir / 'config.yaml'} --init-from {res.checkpoint}")
     return 0
 
 
@@ -80,12 +83,18 @@ def register(subparsers) -> None:
     p.add_argument("dataset", help="dataset folder")
     p.set_defaults(func=_dataset_info)
 
-    p = subparsers.add_parser("bc", help="behaviour cloning: train emurl train's PPO policy on a dataset")
+    p = subparsers.add_parser("bc", help="behaviour cloning: train emurl train's PPO (or recurrent PPO) policy on a "
+                                         "dataset")
     p.add_argument("dataset", help="dataset folder (emurl dataset record)")
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--out", metavar="RUN_DIR_OR_ZIP", help="run folder to create, or a .zip for the checkpoint "
                                                            "alone (default runs/<game>__bc__<seed>__<time>)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="steps per gradient step (with --seq-len: "
+                   "batch-size // seq-len sequences, at least 1)")
+    p.add_argument("--seq-len", type=int, default=None, metavar="N",
+                   help="clone into recurrent PPO's LSTM policy (CnnLstmPolicy on pixels, MlpLstmPolicy on RAM) by "
+                   "truncated backpropagation through sequences of N steps; emurl train --algo recurrent_ppo "
+                   "--init-from continues it")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam step size")
     p.add_argument("--val-fraction", type=float, default=0.1, help="end of each episode held out (0-1)")
     p.add_argument("--value-coef", type=float, default=0.5, help="weight of the value head's fit to returns")

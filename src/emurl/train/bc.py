@@ -1,8 +1,10 @@
 """Behaviour cloning: fit ``emurl train``'s PPO policy to a dataset's actions, save a checkpoint PPO continues.
 
 The policy is the one ``emurl train`` builds (:func:`emurl.train.model.build_model`: SB3's
-PPO ``CnnPolicy``, Nature CNN trunk, bfloat16 where the CPU has it), built for the
-dataset's observation space (uint8 (4, 84, 84)) and action set (``Discrete(len(combos))``).
+PPO ``CnnPolicy``, Nature CNN trunk, bfloat16 where the CPU has it, on a dataset of the
+``atari`` pipeline; ``MlpPolicy`` on one of RAM, recorded with ``--pipeline none`` and
+``obs_type: ram``), built for the dataset's observation space (e.g. uint8 (4, 84, 84)) and
+action set (``Discrete(len(combos))``).
 It is trained by a plain torch loop: cross-entropy of the policy's action logits (as
 ``policy.evaluate_actions`` computes them) on the dataset's actions, plus, weighted by
 ``value_coef``, a mean squared error of the value head on the discounted return of
@@ -21,8 +23,12 @@ The output is a run folder ``runs/<game>__bc__<seed>__<time>/`` (or the folder g
 
 With ``out`` ending in ``.zip``, only the checkpoint is written, there.
 
-A recurrent variant (sb3-contrib's ``RecurrentPPO`` / ``CnnLstmPolicy``) is not offered:
-``emurl train`` has no recurrent algorithm to continue such a checkpoint with.
+With ``seq_len`` (``emurl bc DATASET --seq-len N``) the policy is recurrent PPO's instead
+(sb3-contrib's ``CnnLstmPolicy`` / ``MlpLstmPolicy``, the LSTM sized by the config's
+``lstm_hidden_size`` and ``lstm_layers``), fitted by truncated backpropagation through
+sequences of N steps (:mod:`emurl.train.bc_fit`); the checkpoint is a
+``RecurrentPPO`` zip and ``config.yaml`` says ``algo: recurrent_ppo``, so that
+``emurl train --config RUN/config.yaml --init-from RUN/checkpoints/latest.zip`` continues it.
 """
 
 from __future__ import annotations
@@ -31,18 +37,21 @@ import json
 import os
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
+from sb3_contrib import RecurrentPPO
 from stable_baselines3 import PPO
 from tqdm import tqdm
 
 from emurl.fileio import atomic_write
 from emurl.imitation import Dataset, DatasetError, load_dataset
 from emurl.train.config import TrainConfig, apply, build_config, write_yaml_atomic
+from emurl.train.bc_fit import fit_sequences, fit_steps, sequence_probabilities
 from emurl.train.model import build_model, save_checkpoint
 
 DATASET_ENV_FIELDS = ("game", "scenario", "obs_type", "action_set", "frame_skip", "max_pool", "backend", "screens",
@@ -97,18 +106,6 @@ def _spaces_env(observation_space, action_space):
     return SpacesEnv()
 
 
-def _forward(policy, obs):
-    """(action logits (N, A), values (N, 1)) of an SB3 ActorCriticPolicy, with one pass of the
-    trunk (what ``policy.evaluate_actions`` computes, with the logits kept)."""
-    features = policy.extract_features(obs)
-    if isinstance(features, tuple):  # separate actor and critic feature extractors
-        latent_pi = policy.mlp_extractor.forward_actor(features[0])
-        latent_vf = policy.mlp_extractor.forward_critic(features[1])
-    else:
-        latent_pi, latent_vf = policy.mlp_extractor(features)
-    return policy.action_net(latent_pi), policy.value_net(latent_vf)
-
-
 def split_steps(ds: Dataset, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation step indices, int64 arrays: the last ``val_fraction`` (0-1) of
     each episode is held out (whole stretches of play, not frames next to training frames).
@@ -141,29 +138,31 @@ def discounted_returns(ds: Dataset, gamma: float, clip: bool) -> np.ndarray:
     return out
 
 
-def train_config_for(ds: Dataset, config=None, overrides: dict | None = None) -> TrainConfig:
-    """The TrainConfig of the dataset's env: the game's preset ← ``config`` (YAML path) ←
-    the dataset's env settings (:data:`DATASET_ENV_FIELDS` of ``meta["config"]``, and its
-    common start state) ← ``overrides``.
+def train_config_for(ds: Dataset, config=None, overrides: dict | None = None, algo: str = "ppo") -> TrainConfig:
+    """The TrainConfig of the dataset's env: the game's preset (and its ``algo`` preset) ←
+    ``config`` (YAML path) ← the dataset's env settings (:data:`DATASET_ENV_FIELDS` of
+    ``meta["config"]``, and its common start state) ← ``overrides``; ``algo`` is ``"ppo"``
+    or ``"recurrent_ppo"``.
 
     Raises:
-        DatasetError: the dataset's observations are not the pixel pipeline's that the
-            CnnPolicy of ``emurl train`` takes.
+        DatasetError: the dataset's observations are screens that are not the pixel
+            pipeline's, which the CnnPolicy of ``emurl train`` takes.
         ConfigError: a bad setting (names the file).
     """
     meta = ds.meta
-    if meta.get("pipeline") != "atari":
+    obs_type = "rgb" if meta.get("pipeline") == "atari" else meta["config"].get("obs_type", "rgb")
+    if obs_type == "rgb" and meta.get("pipeline") != "atari":
         raise DatasetError(f"{ds.path}: recorded with pipeline {meta.get('pipeline')!r}; behaviour cloning trains "
                            "emurl train's CnnPolicy, which sees the 'atari' pipeline's observations")
     env = {k: v for k, v in meta["config"].items() if k in DATASET_ENV_FIELDS}
     if meta.get("state"):
         env["state"] = meta["state"]
-    cfg = build_config(meta["game"], config, {})
+    cfg = build_config(meta["game"], config, {"algo": algo})
     cfg = apply(cfg, {k: v for k, v in env.items() if v is not None or k in ("crop", "scenario", "backend", "screens")},
                 f"{ds.path}/meta.json")
-    cfg = apply(cfg, {**(overrides or {}), "algo": "ppo", "obs_type": "rgb"}, "behaviour cloning settings")
+    cfg = apply(cfg, {**(overrides or {}), "algo": algo, "obs_type": obs_type}, "behaviour cloning settings")
     want = (cfg.env.frame_stack, cfg.env.screen_size, cfg.env.screen_size)
-    if tuple(ds.obs.shape[1:]) != want:
+    if obs_type == "rgb" and tuple(ds.obs.shape[1:]) != want:
         raise DatasetError(f"{ds.path}: observations {tuple(ds.obs.shape[1:])}, but the config's pipeline gives {want}")
     return cfg
 
@@ -183,6 +182,7 @@ def behaviour_clone(
     runs_dir: str | os.PathLike | None = None,
     progress: bool = True,
     log=print,
+    seq_len: int | None = None,
 ) -> BCResult:
     """Train ``emurl train``'s PPO policy on a dataset's actions by cross-entropy; save a checkpoint.
 
@@ -203,6 +203,9 @@ def behaviour_clone(
         runs_dir: where the default run folder goes (default: the config's ``runs_dir``).
         progress: show a tqdm bar over gradient steps.
         log: where the per-epoch lines go (None: nowhere).
+        seq_len: clone into recurrent PPO's LSTM policy by truncated backpropagation
+            through sequences of this many steps (module doc); ``batch_size // seq_len``
+            sequences (at least 1) make a gradient step. None: PPO's feed-forward policy.
 
     Architecture: the model is built exactly as ``emurl train`` builds it for the config,
     so that its checkpoint loads there. Note that Stable-Baselines3 gives a CnnPolicy the
@@ -233,10 +236,10 @@ def behaviour_clone(
     ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     if len(ds) == 0:
         raise DatasetError(f"{ds.path}: the dataset has no steps")
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    if epochs < 1 or batch_size < 1 or (seq_len is not None and seq_len < 1):
+        raise ValueError(f"epochs, batch_size and seq_len must be >= 1, got {epochs}, {batch_size} and {seq_len}")
     log = log or (lambda *a, **k: None)
-    cfg = train_config_for(ds, config, {**(overrides or {}), "seed": seed})
+    cfg = train_config_for(ds, config, {**(overrides or {}), "seed": seed}, "recurrent_ppo" if seq_len else "ppo")
     if out is None:
         out = Path(runs_dir or cfg.runs_dir) / f"{cfg.game}__bc__{seed}__{int(time.time())}"
     out = Path(out)
@@ -254,9 +257,8 @@ def behaviour_clone(
         warnings.simplefilter("ignore", UserWarning)
         model = build_model(cfg, _spaces_env(obs_space, act_space), None)
     policy = model.policy
-    device = policy.device
     warning = None
-    if any(isinstance(m, torch.nn.Linear) for m in policy.mlp_extractor.modules()):
+    if cfg.env.obs_type == "rgb" and any(isinstance(m, torch.nn.Linear) for m in policy.mlp_extractor.modules()):
         warning = (f"precision {cfg.precision!r} gives this policy Stable-Baselines3's [64, 64] tanh heads, not the "
                    "Nature network's, and cloning through them fits poorly (see emurl.train.bc); "
                    "--set precision=fp32 gives the Nature heads")
@@ -264,63 +266,12 @@ def behaviour_clone(
 
     train_idx, val_idx = split_steps(ds, val_fraction)
     returns = discounted_returns(ds, cfg.gamma, bool(cfg.env.clip_reward))
-    actions_t = torch.as_tensor(ds.actions, dtype=torch.long)
-    returns_t = torch.as_tensor(returns)
-    opt = torch.optim.Adam(policy.parameters(), lr=learning_rate, eps=1e-5)
     rng = np.random.default_rng(seed)
-
-    def batch(idx):
-        idx = np.sort(idx)
-        return (torch.as_tensor(ds.obs[idx]).to(device), actions_t[idx].to(device), returns_t[idx].to(device))
-
-    @torch.no_grad()
-    def evaluate(idx) -> tuple[float | None, float | None]:
-        if len(idx) == 0:
-            return None, None
-        policy.set_training_mode(False)
-        correct, loss = 0, 0.0
-        for i in range(0, len(idx), 512):
-            obs, act, _ = batch(idx[i:i + 512])
-            dist = policy.get_distribution(obs).distribution
-            correct += int((dist.logits.argmax(-1) == act).sum())
-            loss += float(-dist.log_prob(act).sum())
-        return correct / len(idx), loss / len(idx)
-
-    history = []
-    per_epoch = (len(train_idx) + batch_size - 1) // batch_size
-    bar = tqdm(total=epochs * per_epoch, unit="batch", desc="behaviour cloning", disable=not progress)
-    try:
-        for epoch in range(1, epochs + 1):
-            t0 = time.time()
-            policy.set_training_mode(True)
-            order = rng.permutation(train_idx)
-            total_loss, correct, seen = 0.0, 0, 0
-            for i in range(0, len(order), batch_size):
-                obs, act, ret = batch(order[i:i + batch_size])
-                logits, values = _forward(policy, obs)
-                ce = torch.nn.functional.cross_entropy(logits, act)
-                loss = ce
-                if value_coef:
-                    loss = loss + value_coef * torch.nn.functional.mse_loss(values.flatten(), ret)
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm or 10.0)
-                opt.step()
-                correct += int((logits.detach().argmax(-1) == act).sum())
-                total_loss += float(ce.detach()) * len(act)
-                seen += len(act)
-                bar.update(1)
-            val_acc, val_loss = evaluate(val_idx)
-            row = {"epoch": epoch, "loss": total_loss / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                   "val_accuracy": val_acc, "val_loss": val_loss, "seconds": round(time.time() - t0, 2)}
-            history.append(row)
-            (bar.write if progress and log is print else log)(f"epoch {epoch}/{epochs}: loss {row['loss']:.3f}"
-                + f", training accuracy {row['train_accuracy']:.3f}"
-                + (f", validation accuracy {val_acc:.3f} (loss {val_loss:.3f})" if val_acc is not None else ""))
-    finally:
-        bar.close()
-    train_acc, train_loss = evaluate(train_idx)
-    val_acc, val_loss = evaluate(val_idx)
+    fit = _fit_recurrent if seq_len else fit_steps
+    fitted = fit(policy, ds, returns, train_idx, val_idx, cfg, epochs=epochs, batch_size=batch_size,
+                 learning_rate=learning_rate, value_coef=value_coef, rng=rng, progress=progress, log=log, seq_len=seq_len)
+    train_acc, train_loss, val_acc, val_loss, history = (fitted[k] for k in (
+        "train_accuracy", "train_loss", "val_accuracy", "val_loss", "history"))
     log(f"train accuracy {train_acc:.3f}" + (f", validation accuracy {val_acc:.3f}" if val_acc is not None else "")
         + f" ({len(train_idx)} / {len(val_idx)} steps)")
 
@@ -329,7 +280,8 @@ def behaviour_clone(
         "combos": ds.meta["combos"], "train_steps": int(len(train_idx)), "val_steps": int(len(val_idx)),
         "train_accuracy": train_acc, "train_loss": train_loss, "val_accuracy": val_acc, "val_loss": val_loss,
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "value_coef": value_coef,
-        "seed": seed, "precision": cfg.precision, "warning": warning, "history": history,
+        "seed": seed, "precision": cfg.precision, "warning": warning, "algo": cfg.algo, "seq_len": seq_len,
+        "history": history,
     }
     if as_zip:
         run_dir, ckpt = None, out
@@ -347,13 +299,33 @@ def behaviour_clone(
                     train_steps=int(len(train_idx)), val_steps=int(len(val_idx)), config=cfg)
 
 
-def action_probabilities(checkpoint_or_model, obs: np.ndarray) -> np.ndarray:
-    """float32 (N, A): the action probabilities of a PPO checkpoint (path) or model on
-    uint8 observations (N, *observation shape)."""
+def _fit_recurrent(policy, ds, returns, train_idx, val_idx, cfg, *, epochs, batch_size, learning_rate, value_coef,
+                   rng, progress, log, seq_len) -> dict:
+    """Fit a recurrent policy by :func:`~emurl.train.bc_fit.fit_sequences`, with a progress bar."""
+    train = np.zeros(len(ds), bool)
+    train[train_idx] = True
+    sequences = sum(len(range(0, int(train[e].sum()), seq_len)) for e in ds.episodes())
+    per_epoch = -(-sequences // max(1, batch_size // seq_len))
+    with tqdm(total=epochs * per_epoch, unit="batch", desc="behaviour cloning", disable=not progress) as bar:
+        return fit_sequences(policy, ds.obs, ds.actions, returns, ds.episodes(), train_idx, val_idx, seq_len=seq_len,
+                             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, value_coef=value_coef,
+                             max_grad_norm=cfg.max_grad_norm or 10.0, rng=rng,
+                             log=bar.write if progress and log is print else log, tick=lambda: bar.update(1))
+
+
+def action_probabilities(checkpoint_or_model, obs: np.ndarray, episode_starts: np.ndarray | None = None) -> np.ndarray:
+    """float32 (N, A): the action probabilities of a PPO or RecurrentPPO checkpoint (path) or
+    model on uint8 observations (N, *observation shape). A recurrent policy plays them in
+    order, its LSTM state carried from a zero state and reset where ``episode_starts`` (bool
+    (N,)) is set (:func:`~emurl.train.bc_fit.sequence_probabilities`)."""
     model = checkpoint_or_model
     if isinstance(model, (str, os.PathLike)):
-        model = PPO.load(str(model), device="cpu")
+        with zipfile.ZipFile(model) as z:  # the policy's class says which algorithm saved it
+            recurrent = "recurrent" in json.loads(z.read("data"))["policy_class"].get("__module__", "")
+        model = (RecurrentPPO if recurrent else PPO).load(str(model), device="cpu")
     policy = model.policy
+    if hasattr(policy, "lstm_actor"):
+        return sequence_probabilities(policy, obs, episode_starts)
     policy.set_training_mode(False)
     with torch.no_grad():
         dist = policy.get_distribution(torch.as_tensor(np.asarray(obs)).to(policy.device)).distribution

@@ -12,7 +12,6 @@ import ast
 import dataclasses
 import difflib
 import inspect
-import math
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,8 +23,14 @@ from emurl.envs.settings import ENV_KEYS, coerce, env_values, load_yaml, preset_
 from emurl.envs.spec import EnvSpec
 from emurl.errors import ConfigError
 from emurl.fileio import atomic_write
+from emurl.train.settings_rules import RANGES, RESUMABLE, Range
 
-ALGOS = ("ppo", "dqn", "maskable_ppo")
+ALGOS = ("ppo", "dqn", "maskable_ppo", "a2c", "recurrent_ppo")
+"""The learners of ``--algo`` (:data:`emurl.train.model.ALGORITHMS` has their classes)."""
+ON_POLICY = ("ppo", "maskable_ppo", "a2c", "recurrent_ppo")
+"""The algorithms that learn from rollouts of ``n_steps`` per env (GAE, entropy bonus, value loss)."""
+RECURRENT = ("recurrent_ppo",)
+"""The algorithms whose policy carries an LSTM state from step to step (``lstm_*`` settings)."""
 POOL_ANCHORS = ("random", "greedy")
 """Fixed opponents a self-play pool can hold besides policies (:mod:`emurl.train.selfplay.pool`)."""
 POOL_SAMPLING = ("uniform", "pfsp")
@@ -36,100 +41,6 @@ NATURE_CNN_MIN_SIZE = 36
 """The smallest square input of the Nature CNN (Mnih et al. 2015; Stable-Baselines3's
 ``CnnPolicy``): its 8×8/4, 4×4/2 and 3×3/1 convolutions leave one pixel from 36."""
 
-
-@dataclass(frozen=True)
-class Range:
-    """The values a numeric setting allows: from ``low`` to ``high`` (None: unbounded),
-    ``low`` itself excluded when ``open_low``; whole numbers when ``integer``. NaN and
-    infinities are never allowed.
-
-    >>> str(Range(0, 1, open_low=True, integer=False))
-    'a number > 0 and <= 1'
-    >>> 0 in Range(1), 3 in Range(1)
-    (False, True)
-    """
-
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    integer: bool = True
-
-    def __contains__(self, value) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return False
-        if self.integer and not float(value).is_integer():
-            return False
-        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
-            return False
-        return self.high is None or value <= self.high
-
-    def __str__(self) -> str:
-        parts = []
-        if self.low is not None:
-            parts.append(f"{'>' if self.open_low else '>='} {self.low:g}")
-        if self.high is not None:
-            parts.append(f"<= {self.high:g}")
-        return ("a whole number " if self.integer else "a number ") + " and ".join(parts)
-
-
-RANGES: dict[str, Range] = {
-    "total_steps": Range(1),
-    "num_envs": Range(1, 1024),  # each env is a process; thousands would exhaust the machine, not train faster
-    "seed": Range(0, 2**31 - 1),  # numpy seeds are below 2**32, and env i gets seed + i
-    "learning_rate": Range(0, 1, integer=False),  # 0: the policy stays as it is (a check that a checkpoint continues)
-    "gamma": Range(0, 1, open_low=True, integer=False),
-    "n_steps": Range(1),
-    "batch_size": Range(1),
-    "n_epochs": Range(1),
-    "gae_lambda": Range(0, 1, integer=False),
-    "clip_range": Range(0, 1, open_low=True, integer=False),
-    "ent_coef": Range(0, integer=False),
-    "vf_coef": Range(0, integer=False),
-    "max_grad_norm": Range(0, open_low=True, integer=False),
-    "buffer_size": Range(1),
-    "learning_starts": Range(0),
-    "train_freq": Range(1),
-    "target_update_interval": Range(1),
-    "exploration_fraction": Range(0, 1, integer=False),
-    "exploration_final_eps": Range(0, 1, integer=False),
-    "checkpoint_every": Range(0),
-    "keep_checkpoints": Range(0),
-    "eval_every": Range(0),
-    "eval_episodes": Range(1),
-    "eval_max_steps": Range(1),
-    "torch_threads": Range(0),
-    "self_play": Range(0, 1, integer=False),
-    "pool_size": Range(1),
-    "snapshot_every": Range(1),
-    # the env's numbers, checked here for training (EnvSpec checks frame_skip and players itself)
-    "frame_skip": Range(1),
-    "noop_max": Range(0),
-    "max_episode_steps": Range(1),  # or none: never truncated
-    "screen_size": Range(1),
-    "frame_stack": Range(1),
-}
-"""Every number of a training config and the values it allows (:class:`TrainConfig`
-checks them; a value outside is a ConfigError naming the setting, the value and the range)."""
-
-RESUMABLE = frozenset({
-    # the run's length and bookkeeping: nothing the policy learned depends on them
-    "total_steps", "checkpoint_every", "keep_checkpoints", "eval_every", "eval_episodes", "eval_max_steps",
-    "eval_deterministic", "video", "torch_threads", "device",
-    # the learner's settings emurl hands to the loaded model (model.load_model(resume=True))
-    "num_envs", "learning_rate", "lr_schedule", "ent_coef",
-    # where episodes start and end: the same observations and actions, another curriculum
-    "state", "start_states", "noop_max", "max_episode_steps",
-    # where integrations are found and what render() gives: not what the agent sees
-    "game_path", "render_mode",
-    # who the opponents are: the pool keeps its results, the policy its weights
-    "self_play", "pool_size", "snapshot_every", "pool_sampling", "pool_anchors",
-})
-"""The settings ``emurl train --resume RUN`` may change. Every other one is the run's: it
-makes the checkpoint's observations, actions, rewards or network (game, algo, obs_type,
-frame_stack, action_set, frame_skip, pipeline, precision, ...), is baked into the saved
-learner (gamma, n_steps, batch_size, buffer_size, ...: Stable-Baselines3 restores them from
-the checkpoint, so a new value would be silently ignored), or names the run (seed,
-runs_dir). Changing one of those is a new run (:func:`check_resume` says how)."""
 
 _DEVICE = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
 
@@ -152,7 +63,7 @@ class TrainConfig:
     env: EnvSpec = field(default_factory=train_env_defaults)
     """the env: game, state, observations, actions, frame skip, pipeline, ..."""
     algo: str = "ppo"
-    """ppo or dqn (Stable-Baselines3), or maskable_ppo (sb3-contrib: PPO that only picks actions the env's action_masks() allow, e.g. placement actions)"""
+    """ppo, a2c or dqn (Stable-Baselines3); maskable_ppo (sb3-contrib: PPO that only picks actions the env's action_masks() allow, e.g. placement actions) or recurrent_ppo (sb3-contrib: PPO with an LSTM policy, which remembers past observations)"""
     total_steps: int = 100_000
     """agent steps to train for (all envs together)"""
     num_envs: int = 4
@@ -165,21 +76,26 @@ class TrainConfig:
     """constant or linear (decays to 0 at total_steps)"""
     gamma: float = 0.99
     """discount factor"""
-    # PPO
+    # PPO (and its maskable and recurrent kinds); A2C takes n_steps, gae_lambda, ent_coef and vf_coef
     n_steps: int = 128
-    """PPO: steps per env per rollout"""
+    """PPO, A2C: steps per env per rollout (A2C makes one gradient step of each)"""
     batch_size: int = 256
-    """minibatch size"""
+    """minibatch size (recurrent PPO: steps, cut into whole sequences of each env's rollout)"""
     n_epochs: int = 4
     """PPO: passes over each rollout"""
     gae_lambda: float = 0.95
-    """PPO: GAE lambda"""
+    """PPO, A2C: GAE lambda (1: plain n-step returns)"""
     clip_range: float = 0.1
     """PPO: policy clip range"""
     ent_coef: float = 0.01
-    """PPO: entropy bonus weight"""
+    """PPO, A2C: entropy bonus weight"""
     vf_coef: float = 0.5
-    """PPO: value loss weight"""
+    """PPO, A2C: value loss weight"""
+    # recurrent PPO (sb3-contrib's LSTM policies: the actor and the critic have an LSTM each)
+    lstm_hidden_size: int = 256
+    """recurrent_ppo, bc --seq-len: units of each LSTM layer"""
+    lstm_layers: int = 1
+    """recurrent_ppo, bc --seq-len: stacked LSTM layers"""
     max_grad_norm: float = 0.5
     """gradient norm clip"""
     # DQN
@@ -256,9 +172,9 @@ class TrainConfig:
         _check_choice("pool_sampling", self.pool_sampling, POOL_SAMPLING)
         if not set(self.pool_anchors) <= set(POOL_ANCHORS):
             raise ConfigError(f"pool_anchors = {self.pool_anchors!r}: expected some of {', '.join(POOL_ANCHORS)}")
-        if self.selfplay and self.env.action_set != "placement":
-            raise ConfigError(f"selfplay: the pool's players choose placements; set action_set = placement "
-                              f"(got {self.env.action_set!r})")
+        if self.selfplay and (self.env.action_set != "placement" or self.algo != "maskable_ppo"):
+            raise ConfigError(f"selfplay: the pool's players choose masked placements; set action_set = placement and "
+                              f"algo = maskable_ppo (got {self.env.action_set!r}, {self.algo!r})")
         if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
             raise ConfigError(f"device = {self.device!r}: expected auto, cpu, cuda, cuda:<index>, mps or xpu")
         if not str(self.runs_dir).strip():
@@ -267,7 +183,7 @@ class TrainConfig:
         if crop is not None and (any(c not in Range(0) for c in crop) or any(c not in Range(1) for c in crop[2:])):
             raise ConfigError(f"crop = {crop!r}: expected [x, y, width, height], whole numbers, x and y >= 0, "
                               "width and height >= 1")
-        if self.algo in ("ppo", "maskable_ppo"):  # Stable-Baselines3's PPO normalises advantages over a minibatch
+        if self.algo in ("ppo", "maskable_ppo", "recurrent_ppo"):  # SB3's PPO normalises advantages over a minibatch
             if self.batch_size < 2:
                 raise ConfigError(f"batch_size = {self.batch_size}: {self.algo} needs a minibatch of at least 2")
             if self.n_steps * self.num_envs < 2:
@@ -399,7 +315,9 @@ def check_resume(run: TrainConfig, asked: TrainConfig, run_dir: str | Path) -> N
 def build_config(game: str | None = None, config_file: str | None = None, overrides: dict | None = None,
                  kind: str = "") -> TrainConfig:
     """Defaults ← the game's preset (of ``kind``: ``"selfplay"`` for ``emurl selfplay``) ←
-    ``config_file`` ← ``overrides``."""
+    the game's preset for the algorithm (``<Game>-<System>.<algo>.yaml``, e.g.
+    ``MiniKart-NintendoDs.a2c.yaml``, where one exists; the algorithm is ``overrides``',
+    else ``config_file``'s, else the game preset's) ← ``config_file`` ← ``overrides``."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     file_values = load_yaml(config_file) if config_file else {}
     game = game or overrides.get("game") or file_values.get("game") or (file_values.get("env") or {}).get("game") \
@@ -408,6 +326,10 @@ def build_config(game: str | None = None, config_file: str | None = None, overri
     preset = preset_path(game, kind)
     if preset:
         cfg = apply(cfg, load_yaml(preset), str(preset))
+    algo = overrides.get("algo") or file_values.get("algo") or cfg.algo
+    algo_preset = preset_path(game, ".".join(filter(None, (kind, str(algo)))))
+    if algo_preset:  # the settings this algorithm needs on this game, over the preset's (tuned for its own algo)
+        cfg = apply(cfg, load_yaml(algo_preset), str(algo_preset))
     if file_values:
         cfg = apply(cfg, file_values, str(config_file))
     cfg = apply(cfg, overrides, "command line")

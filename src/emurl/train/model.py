@@ -1,4 +1,5 @@
-"""The learner: Stable-Baselines3 PPO / DQN built from a :class:`~emurl.train.config.TrainConfig`,
+"""The learner: Stable-Baselines3 PPO / A2C / DQN, sb3-contrib MaskablePPO / RecurrentPPO, built
+from a :class:`~emurl.train.config.TrainConfig`,
 loaded from and saved to checkpoints (atomically, through :func:`emurl.fileio.atomic_write`).
 
 A checkpoint is Stable-Baselines3's zip: ``data`` (JSON: the learner's settings and
@@ -19,16 +20,19 @@ import zipfile
 from pathlib import Path
 
 import gymnasium as gym
-from sb3_contrib import MaskablePPO
-from stable_baselines3 import DQN, PPO
+from sb3_contrib import MaskablePPO, RecurrentPPO
+from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from emurl.errors import CheckpointError, ConfigError, EmurlError
 from emurl.fileio import atomic_write
-from emurl.train.config import TrainConfig
+from emurl.train.config import ON_POLICY, RECURRENT, TrainConfig
 from emurl.train.policies import policy_kwargs
 
-ALGORITHMS = {"ppo": PPO, "dqn": DQN, "maskable_ppo": MaskablePPO}
+ALGORITHMS = {"ppo": PPO, "dqn": DQN, "maskable_ppo": MaskablePPO, "a2c": A2C, "recurrent_ppo": RecurrentPPO}
+"""``--algo`` → its class (every name of :data:`emurl.train.config.ALGOS`)."""
+PPO_FAMILY = ("ppo", "maskable_ppo", "recurrent_ppo")
+"""The algorithms of PPO's clipped objective (their checkpoints hold ``clip_range``, A2C's don't)."""
 
 
 def _schedule(cfg: TrainConfig):
@@ -38,18 +42,48 @@ def _schedule(cfg: TrainConfig):
     return cfg.learning_rate
 
 
-def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
-    """A new PPO, MaskablePPO or DQN on ``env`` (a VecEnv or an env) with ``cfg``'s hyperparameters:
-    ``CnnPolicy`` on pixels, ``MultiInputPolicy`` on a ``Dict`` of features, ``MlpPolicy`` on RAM,
-    variables or a features vector; TensorBoard logs to ``tb_dir``."""
-    if isinstance(env.observation_space, gym.spaces.Dict):  # e.g. Dr. Mario's planes and vector
-        policy = "MultiInputPolicy"
+def policy_name(cfg: TrainConfig, observation_space: gym.Space) -> str:
+    """The Stable-Baselines3 policy of ``cfg.algo`` for ``observation_space``: ``CnnPolicy``
+    on pixels, ``MultiInputPolicy`` on a ``Dict`` of features, ``MlpPolicy`` on RAM,
+    variables or a features vector; ``CnnLstmPolicy``, ``MultiInputLstmPolicy`` and
+    ``MlpLstmPolicy`` for ``recurrent_ppo``."""
+    if isinstance(observation_space, gym.spaces.Dict):  # e.g. Dr. Mario's planes and vector
+        kind = "MultiInput"
     else:  # a racing game's features are one vector
-        policy = "CnnPolicy" if cfg.env.obs_type == "rgb" else "MlpPolicy"
+        kind = "Cnn" if cfg.env.obs_type == "rgb" else "Mlp"
+    return kind + ("LstmPolicy" if cfg.algo in RECURRENT else "Policy")
+
+
+def model_policy_kwargs(cfg: TrainConfig) -> dict:
+    """SB3 ``policy_kwargs`` of ``cfg``: the precision's trunk (:func:`emurl.train.policies.policy_kwargs`)
+    and, for ``recurrent_ppo``, the LSTM's size.
+
+    Raises:
+        ConfigError: ``precision: bf16`` on a CPU without bfloat16.
+    """
     try:
         kwargs = policy_kwargs(cfg.precision, cfg.env.obs_type)
     except ValueError as exc:  # bf16 on a CPU without it
         raise ConfigError(str(exc)) from None
+    if cfg.algo in RECURRENT:
+        kwargs.update(lstm_hidden_size=cfg.lstm_hidden_size, n_lstm_layers=cfg.lstm_layers)
+    return kwargs
+
+
+def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
+    """A new learner of ``cfg.algo`` (:data:`ALGORITHMS`) on ``env`` (a VecEnv or an env) with
+    ``cfg``'s hyperparameters and :func:`policy_name`'s policy; TensorBoard logs to ``tb_dir``.
+
+    A2C takes ``n_steps``, ``gae_lambda``, ``ent_coef``, ``vf_coef`` and ``max_grad_norm``
+    (Stable-Baselines3's RMSprop optimiser, as in Mnih et al. 2016); recurrent PPO takes
+    PPO's settings and ``lstm_hidden_size`` / ``lstm_layers`` (sb3-contrib's default: an
+    LSTM for the actor and one for the critic).
+
+    Raises:
+        ConfigError: ``precision: bf16`` on a CPU without bfloat16.
+    """
+    policy = policy_name(cfg, env.observation_space)
+    kwargs = model_policy_kwargs(cfg)
     common = dict(
         policy_kwargs=kwargs,
         learning_rate=_schedule(cfg),
@@ -59,7 +93,10 @@ def build_model(cfg: TrainConfig, env, tb_dir: str | None) -> BaseAlgorithm:
         tensorboard_log=tb_dir,
         device=cfg.device,
     )
-    if cfg.algo in ("ppo", "maskable_ppo"):
+    if cfg.algo == "a2c":
+        return A2C(policy, env, n_steps=cfg.n_steps, gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef,
+                   vf_coef=cfg.vf_coef, max_grad_norm=cfg.max_grad_norm, **common)
+    if cfg.algo in PPO_FAMILY:
         return ALGORITHMS[cfg.algo](
             policy, env, n_steps=cfg.n_steps, batch_size=cfg.batch_size, n_epochs=cfg.n_epochs,
             gae_lambda=cfg.gae_lambda, clip_range=cfg.clip_range, ent_coef=cfg.ent_coef, vf_coef=cfg.vf_coef,
@@ -85,14 +122,21 @@ def load_model(cfg: TrainConfig, path: str | Path, env=None, resume: bool = Fals
         CheckpointError: ``path`` is missing, damaged (:func:`checkpoint_steps`), not a
             ``cfg.algo`` checkpoint, or made for other observations or actions than ``env``'s.
     """
-    checkpoint_steps(path)  # every entry's CRC before Stable-Baselines3 unpickles any of it
+    data = _checkpoint_data(path)  # every entry's CRC before Stable-Baselines3 unpickles any of it
+    cls = ALGORITHMS[cfg.algo]
+    if ("clip_range" in data) != (cfg.algo in PPO_FAMILY) and "n_steps" in data:  # A2C's and PPO's data differ in it
+        raise CheckpointError(f"{path}: cannot load as a {cfg.algo} checkpoint of this run's env: it is "
+                              f"{'a PPO' if 'clip_range' in data else 'an A2C'} checkpoint")
     changes = {}
     if resume:
         changes["learning_rate"] = _schedule(cfg)  # SB3's _setup_model makes lr_schedule from it
-        if cfg.algo in ("ppo", "maskable_ppo"):
+        if cfg.algo in ON_POLICY:
             changes["ent_coef"] = cfg.ent_coef
     try:
-        return ALGORITHMS[cfg.algo].load(str(path), env=env, device=cfg.device, **changes)
+        model = cls.load(str(path), env=env, device=cfg.device, **changes)
+        if type(model.policy) not in set(cls.policy_aliases.values()):  # e.g. an LSTM policy loaded by PPO
+            raise TypeError(f"its policy is a {type(model.policy).__name__}, not one of {cls.__name__}'s")
+        return model
     except EmurlError:
         raise
     except Exception as exc:  # SB3 and torch raise many kinds (KeyError, ValueError, RuntimeError, pickle's ...)
@@ -122,6 +166,12 @@ def checkpoint_steps(path: str | Path) -> int:
         CheckpointError: naming the file: missing, not a zip (cut short, random bytes), an
             entry that fails its CRC, or no Stable-Baselines3 ``data`` in it.
     """
+    return _checkpoint_data(path)["num_timesteps"]
+
+
+def _checkpoint_data(path: str | Path) -> dict:
+    """A checkpoint's ``data`` (JSON), every zip entry's CRC checked and ``num_timesteps`` a
+    whole number >= 0 (:func:`checkpoint_steps` says which errors)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -130,7 +180,8 @@ def checkpoint_steps(path: str | Path) -> int:
             bad = z.testzip()
             if bad is not None:
                 raise CheckpointError(f"{path}: damaged checkpoint: its entry {bad!r} fails its CRC check")
-            steps = json.loads(z.read("data"))["num_timesteps"]
+            data = json.loads(z.read("data"))
+            steps = data["num_timesteps"]
     except CheckpointError:
         raise
     except Exception as exc:  # zipfile, zlib, json and a damaged header raise many kinds
@@ -138,7 +189,7 @@ def checkpoint_steps(path: str | Path) -> int:
                               f"{type(exc).__name__}: {exc}") from None
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise CheckpointError(f"{path}: damaged checkpoint: num_timesteps is {steps!r}, expected a whole number >= 0")
-    return steps
+    return data
 
 
 MODEL_FILE = re.compile(r"model_(\d+)\.zip")
@@ -202,5 +253,5 @@ def prune_checkpoints(run_dir: str | Path, keep: int) -> list[Path]:
     return old
 
 
-__all__ = ["ALGORITHMS", "build_model", "checkpoint_steps", "latest_checkpoint", "load_model", "newest_intact_checkpoint",
+__all__ = ["ALGORITHMS", "build_model", "model_policy_kwargs", "policy_name", "checkpoint_steps", "latest_checkpoint", "load_model", "newest_intact_checkpoint",
            "numbered_checkpoints", "prune_checkpoints", "save_checkpoint"]
