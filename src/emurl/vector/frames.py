@@ -15,6 +15,7 @@ The blocks' layout, the seqlock that keeps a reader from a torn frame, and their
 from __future__ import annotations
 
 import os
+import time
 
 import gymnasium as gym
 
@@ -28,6 +29,9 @@ from emurl.vector.frameblock import (
     list_publishers,
 )
 
+MAX_FPS = 30.0
+"""Publishes per second at most while watched (:class:`PublishFrames`): the viewer's pace."""
+
 
 class PublishFrames(gym.Wrapper):
     """Publish an env's screen and overlay at every step while a viewer watches.
@@ -38,6 +42,9 @@ class PublishFrames(gym.Wrapper):
         overlay: optional ``overlay(env, observation, info) -> dict`` of extra data (rays'
             hit points, the checkpoint direction, a genome id, ...), called only when
             publishing.
+        max_fps: publishes per second at most while watched (a viewer draws 30 a second;
+            a worker steps hundreds of times a second, and publishing every step cost it
+            6-14% of its CPU time, at 30 a second 0.4-0.6%: benchmarks/bench_watch.py).
 
     The overlay always holds ``episode`` (episodes begun, from 1), ``step`` (agent steps in
     it), ``return`` (rewards summed so far, float) and ``buttons`` (the names the last action
@@ -49,9 +56,12 @@ class PublishFrames(gym.Wrapper):
     additions.
     """
 
-    def __init__(self, env: gym.Env, name: str, overlay=None):
+    def __init__(self, env: gym.Env, name: str, overlay=None, max_fps: float = MAX_FPS):
         super().__init__(env)
         self.overlay_fn = overlay
+        self.interval = 1.0 / max_fps
+        self._next = 0.0  # time.monotonic() of the next publish allowed
+        self._last: tuple = (None, {})  # the last step's observation and info (flush publishes them)
         self.extra: dict = {}  # the caller's own overlay items (a genome id, its fitness), sent as they are
         self.episode = 0
         self.steps = 0
@@ -70,6 +80,7 @@ class PublishFrames(gym.Wrapper):
 
     def reset(self, **kwargs):
         observation, info = self.env.reset(**kwargs)
+        self._last = (observation, info)
         self.episode += 1
         self.steps, self.total, self.buttons = 0, 0.0, []
         self._publish(observation, info)
@@ -77,21 +88,31 @@ class PublishFrames(gym.Wrapper):
 
     def step(self, action):
         observation, reward, terminated, truncated, info = self.env.step(action)
+        self._last = (observation, info)
         self.steps += 1
         self.total += float(reward)
-        if self.publisher.watched:
+        if self.publisher.watched and (terminated or truncated or time.monotonic() >= self._next):
             meaning = getattr(self.env.unwrapped, "action_meaning", None)
             self.buttons = list(meaning(action)) if meaning else []
             self._publish(observation, info)
         return observation, reward, terminated, truncated, info
 
+    def flush(self) -> None:
+        """Publish the screen now, whatever the rate cap (if watched): e.g. an episode's last
+        frame, when something outside this wrapper ended it."""
+        self._publish(*self._last)
+
     def _publish(self, observation, info) -> None:
         if not self.publisher.watched:
             return
-        data = {"episode": self.episode, "step": self.steps, "return": self.total, "buttons": self.buttons}
+        self._next = time.monotonic() + self.interval
+        data = {"game": getattr(self.env.unwrapped, "game", None), "episode": self.episode, "step": self.steps,
+                "return": self.total, "buttons": self.buttons}
         if self.game_overlay is not None:
             features, reader = self.game_overlay
-            data.update(features.overlay(reader(self.env.unwrapped.emulator)))
+            values = reader(self.env.unwrapped.emulator)
+            data.update(features.overlay(values))
+            data["variables"] = values  # the viewer's variables table
         if self.overlay_fn is not None:
             data.update(self.overlay_fn(self.env, observation, info))
         data.update(self.extra)
@@ -106,15 +127,16 @@ JOB_ENV = "EMURL_FRAMES_JOB"
 """The environment variable that names the job whose workers publish (:func:`publish_frames`)."""
 
 
-def publish_frames(env: gym.Env, worker: str | int, job: str | None = None, overlay=None) -> gym.Env:
+def publish_frames(env: gym.Env, worker: str | int, job: str | None = None, overlay=None,
+                   max_fps: float = MAX_FPS) -> gym.Env:
     """``env`` wrapped in :class:`PublishFrames` as ``frame_name(job, worker)`` when a job is
     given (or set in ``$EMURL_FRAMES_JOB``), else ``env`` itself: the one line a worker
     process needs (``env = publish_frames(env, index)``)."""
     job = job if job is not None else os.environ.get(JOB_ENV)
     if not job:
         return env
-    return PublishFrames(env, frame_name(job, worker), overlay=overlay)
+    return PublishFrames(env, frame_name(job, worker), overlay=overlay, max_fps=max_fps)
 
 
-__all__ = ["JOB_ENV", "FramePublisher", "FrameReader", "PublishFrames", "PublisherInfo", "frame_name",
+__all__ = ["JOB_ENV", "MAX_FPS", "FramePublisher", "FrameReader", "PublishFrames", "PublisherInfo", "frame_name",
            "list_publishers", "publish_frames"]

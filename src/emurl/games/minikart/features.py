@@ -280,5 +280,76 @@ class Features:
         """``{"features": float32 (K,)}``; MiniKart has one seat."""
         return {"features": self.vector(values)}
 
+    @staticmethod
+    def overlay_shapes(overlay: Mapping, layers, frame_shape) -> list[tuple]:
+        """What a viewer draws for :meth:`overlay`'s data: :func:`overlay_shapes`."""
+        return overlay_shapes(overlay, layers, frame_shape)
 
-__all__ = ["TRACKS_FILE", "Features", "RayFan", "Track", "cast_rays", "load_tracks"]
+
+SCREEN_H = 192
+"""A DS screen's height, px: the bottom screen starts this many rows down a stacked frame."""
+VIEW_X, VIEW_Y = 128, 144
+"""Where the race's chase view puts the kart on the top screen, px (``main.c``: ``VIEW_X``, ``VIEW_Y``)."""
+MINIMAP_X, MINIMAP_Y = 128, 96
+"""The minimap's top-left on the bottom screen; it shows the track at half size (``main.c``: ``MM_X``, ``MM_Y``)."""
+
+
+def overlay_shapes(overlay: Mapping, layers, frame_shape) -> list[tuple]:
+    """Draw primitives for MiniKart's overlay data (:meth:`Features.overlay`), in the pixels of
+    the published frame (pure: the viewer renders them).
+
+    Args:
+        overlay: the published overlay dict (``kart``, ``rays``, ``checkpoint``; others ignored).
+        layers: the layers wanted, of ``"rays"`` (each ray from the kart to its hit point,
+            and the point) and ``"checkpoint"`` (the next checkpoint line, and the line from
+            the kart to its middle: the direction to it).
+        frame_shape: the frame's (H, W[, C]): 384 rows are both screens stacked (DeSmuME:
+            top first), otherwise the top screen alone.
+
+    Returns:
+        ``(layer, kind, coords, clip)`` tuples: ``kind`` ``"line"`` with coords
+        ``(x0, y0, x1, y1)`` or ``"point"`` with ``(x, y)``, float px in the frame (x right, y
+        down); ``clip`` ``(x, y, w, h)``, the screen the shape is drawn on (it must not
+        spill onto the other). Empty outside a race (kart at (0, 0), as every variable reads
+        then).
+
+    The race's top screen is a chase view (``homebrew/minikart/arm9/main.c``: ``set_view``):
+    screen (sx, sy) shows track point kart + (sx - 128)·right + (sy - 144)·back with
+    right = (-sin h, cos h), back = (-cos h, -sin h), h the heading; the inverse (a rotation)
+    maps track px to the screen here (to within the game's 8.8 fixed point, under 1 px).
+    The bottom screen's minimap shows the track at half size from (128, 96).
+
+    >>> s = overlay_shapes({"kart": [100.0, 50.0, 0.0], "rays": [[110.0, 50.0]],
+    ...                     "checkpoint": [120.0, 16.0, 120.0, 84.0]}, ["rays"], (384, 256, 3))
+    >>> s[0]  # straight ahead is up the chase view
+    ('rays', 'line', (128.0, 144.0, 128.0, 134.0), (0, 0, 256, 192))
+    >>> s[-1][:3]  # the same ray's end on the minimap: (128 + 110 / 2, 192 + 96 + 50 / 2)
+    ('rays', 'point', (183.0, 313.0))
+    """
+    kart = overlay.get("kart")
+    if not kart or (kart[0] == 0 and kart[1] == 0):
+        return []
+    kx, ky, h = (float(v) for v in kart[:3])
+    s, c = math.sin(h), math.cos(h)
+    views = [(lambda x, y: (VIEW_X + (x - kx) * -s + (y - ky) * c, VIEW_Y + (x - kx) * -c + (y - ky) * -s),
+              (0, 0, 256, SCREEN_H))]
+    if frame_shape[0] >= 2 * SCREEN_H:
+        views.append((lambda x, y: (MINIMAP_X + x / 2, SCREEN_H + MINIMAP_Y + y / 2),
+                      (MINIMAP_X, SCREEN_H + MINIMAP_Y, 128, 96)))
+    out = []
+    for view, clip in views:
+        k = view(kx, ky)
+        if "checkpoint" in layers and overlay.get("checkpoint"):
+            x0, y0, x1, y1 = (float(v) for v in overlay["checkpoint"])
+            a, b = view(x0, y0), view(x1, y1)
+            out.append(("checkpoint", "line", (*a, *b), clip))
+            out.append(("checkpoint", "line", (*k, *view((x0 + x1) / 2, (y0 + y1) / 2)), clip))
+        if "rays" in layers:
+            for end in overlay.get("rays") or ():
+                e = view(float(end[0]), float(end[1]))
+                out.append(("rays", "line", (*k, *e), clip))
+                out.append(("rays", "point", e, clip))
+    return out
+
+
+__all__ = ["TRACKS_FILE", "Features", "RayFan", "Track", "cast_rays", "load_tracks", "overlay_shapes"]

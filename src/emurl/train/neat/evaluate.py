@@ -187,8 +187,9 @@ class GenomePlayer:
         spec = cfg.env.replace(render_mode="rgb_array") if publish else cfg.env
         env = build_env(spec)
         try:
+            self.publisher = None
             if publish:
-                env = PublishFrames(env, publish, overlay=self._overlay)
+                env = self.publisher = PublishFrames(env, publish, overlay=self._overlay)
             _, info = env.reset()
             self.kind = fitness_kind(cfg, info)
             _, _, self.outputs = io_sizes(env, cfg.outputs)
@@ -217,6 +218,8 @@ class GenomePlayer:
             steps += 1
             if terminated or truncated:
                 break
+        if self.publisher is not None:  # the genome's last frame, also when stuck detection ended it
+            self.publisher.flush()
         return Episode(float(self.env.fitness), ret, steps, self.env.frames, bool(info.get("success", False)),
                        bool(info.get("stuck", False)), info.get("race_time"))
 

@@ -197,11 +197,11 @@ def run(cfg: NeatConfig | None = None, parser=None, resume: str | Path | None = 
             with StopOnSignal() as stop:  # SIGINT / SIGTERM: stop after this generation's checkpoint
                 pop.add_reporter(_StopAfterGeneration(stop))
                 pop.run(evaluator.evaluate, remaining)
-    except (KeyboardInterrupt, _Stopped) as exc:
+    except (KeyboardInterrupt, _Stopped):
         print(f"stopped; latest checkpoint {latest_checkpoint(run_dir / 'checkpoints')}; continue with: "
               f"emurl neat --resume {run_dir}", file=sys.stderr, flush=True)
-        if pool is not None and isinstance(exc, KeyboardInterrupt):
-            pool.terminate()
+        if pool is not None:  # the generation is checkpointed: end the workers now (a close would wait on a pool
+            pool.terminate()  # that may be re-spawning workers through a forkserver the signal already ended)
             pool = None
     finally:
         bar.close()
