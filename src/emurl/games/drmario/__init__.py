@@ -16,7 +16,9 @@ what a table cannot say, as pure functions of the variables (no emulator, no gym
   of buttons that reach one;
 - :mod:`~emurl.games.drmario.greedy`: the greedy placement player's score and choice;
 - :mod:`~emurl.games.drmario.player`: one seat's placements read from the step's variables
-  (what MiniDoc-Nes's ``metadata.json`` declares as ``"placement"``).
+  (what MiniDoc-Nes's ``metadata.json`` declares as ``"placement"``);
+- :mod:`~emurl.games.drmario.tree_features`: per-placement features a 6502 computes from
+  RAM (the distilled tree's input).
 
 Every game fact comes from the shared facts file ``docs/facts/dr-mario.md`` and the public
 disassembly (Nostaljipi/dr-mario-disassembly); none was checked against a running
