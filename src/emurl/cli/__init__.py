@@ -9,6 +9,9 @@
 - :mod:`~emurl.cli.learn`: ``dataset record|info``, ``bc``;
 - :mod:`~emurl.cli.neat`: ``neat``;
 - :mod:`~emurl.cli.selfplay`: ``selfplay``, ``league``, ``match``;
+- :mod:`~emurl.cli.distill`: ``distill``;
+- :mod:`~emurl.cli.watch`: ``watch``;
+- :mod:`~emurl.cli.dashboard`: ``dashboard``;
 - :mod:`~emurl.cli.common`: ``--set`` parsing and the training settings as flags.
 
 Each module's ``register(subparsers)`` adds its verbs; each verb returns an exit status
@@ -25,7 +28,7 @@ import argparse
 import os
 import sys
 
-from emurl.cli import bench, games, learn, mkds, movies, neat, play, selfplay, train
+from emurl.cli import bench, dashboard, distill, games, learn, mkds, movies, neat, play, selfplay, train, watch
 from emurl.errors import EmurlError
 
 
@@ -42,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     learn.register(sub)  # dataset, bc
     neat.register(sub)
     selfplay.register(sub)  # selfplay, league, match
+    distill.register(sub)
+    dashboard.register(sub)
+    watch.register(sub)
     return parser
 
 

@@ -6,7 +6,10 @@ the run loads PyTorch (TensorBoard's writer), 1.2-1.7 s, which every other verb 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from emurl.cli.common import parse_set
+from emurl.cli.watch import show
 
 
 def _neat(args) -> int:
@@ -20,9 +23,11 @@ def _neat(args) -> int:
             overrides[key] = value
     if args.no_video:
         overrides["video"] = "false"
-    if args.watch:
+    if args.watch or args.show:
         overrides["watch"] = "true"
     if args.resume:
+        if args.show:
+            show(Path(args.resume).resolve().name, tiles=args.show, publish=False)
         run_dir = run(resume=args.resume, overrides=overrides, progress=not args.no_progress)
     else:
         cfg, parser = build_config(args.game, args.config, overrides)
@@ -30,6 +35,8 @@ def _neat(args) -> int:
         where = f"Ray ({cfg.ray})" if cfg.ray else "local processes"
         print(f"NEAT on {cfg.game}: population {pop}, {cfg.generations} generations, {cfg.num_proc} workers on {where}, "
               f"inputs: {cfg.env.obs_type}")
+        if args.show:  # the workers publish as the run's folder name, made later: its time part is a wildcard
+            show(cfg.run_name(0).rsplit("__", 1)[0] + "__*", tiles=args.show, publish=False)
         run_dir = run(cfg, parser, progress=not args.no_progress)
     print(f"run folder: {run_dir}")
     return 0
@@ -53,8 +60,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, help="seed of NEAT's random choices [default 0]")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-video", action="store_true", help="no video or movie of new best genomes")
-    p.add_argument("--watch", action="store_true", help="workers publish their screens for a live view "
-                   "(emurl.vector.frames; DS games then draw every frame: slower)")
+    p.add_argument("--show", type=int, metavar="N", help="workers publish their screens for `emurl watch`, which "
+                   "shows N of them (the command is printed; DS games then draw every frame: slower)")
+    p.add_argument("--watch", action="store_true", help="the same as --show without a tile limit")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="any setting (env or run: frame_skip=8, fitness=splits) or neat.ini item (Section.key=value, "
                    "e.g. DefaultGenome.node_add_prob=0.2); repeatable")

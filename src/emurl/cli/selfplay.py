@@ -6,7 +6,11 @@ The learner and the league load PyTorch: imported inside the verbs (see :mod:`em
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from emurl.cli.common import add_config_flags, config_overrides
+from emurl.cli.watch import show
 from emurl.train.config import build_config
 
 
@@ -15,6 +19,8 @@ def _selfplay(args) -> int:
 
     overrides = config_overrides(args)
     if args.resume:
+        if args.show:
+            show(Path(args.resume).resolve().name, workers=args.show)
         run_dir = train(resume=args.resume, overrides=overrides, config_file=args.config,
                         progress_bar=not args.no_progress)
     else:
@@ -22,6 +28,8 @@ def _selfplay(args) -> int:
         print(f"self-play: {cfg.algo} on {cfg.game} for {cfg.total_steps} steps with {cfg.num_envs} envs "
               f"(seats alternate by env), pool of {cfg.pool_size} snapshots every {cfg.snapshot_every} steps, "
               f"anchors {', '.join(cfg.pool_anchors) or 'none'}")
+        if args.show:  # the env workers publish as the run's name (see emurl train --show)
+            show(cfg.run_name(time.time()), workers=min(args.show, cfg.num_envs))
         run_dir = train(cfg, progress_bar=not args.no_progress)
     print(f"run folder: {run_dir}\nleague: emurl league {run_dir}")
     return 0
@@ -74,6 +82,8 @@ def register(subparsers) -> None:
     p.add_argument("--game", default=None, help="integration name (e.g. MiniDoc-Nes, whose preset this uses)")
     p.add_argument("--config", help="YAML file of settings")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a self-play run (its pool too)")
+    p.add_argument("--show", type=int, metavar="N", help="env workers 0..N-1 publish their screens for `emurl watch` "
+                   "(it prints the command); unwatched they cost nothing")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_flags(p)

@@ -7,9 +7,11 @@ after ``import emurl``), which every other verb (``emurl games list``, ...) woul
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from emurl.cli.common import add_config_flags, config_overrides
+from emurl.cli.watch import show
 from emurl.envs.spec import OPPONENTS
 from emurl.train.config import ALGOS, build_config
 
@@ -19,11 +21,15 @@ def _train(args) -> int:
 
     overrides = config_overrides(args)
     if args.resume:  # --game, --config and flags are checked against the run's own (train refuses a conflict)
+        if args.show:
+            show(Path(args.resume).resolve().name, workers=args.show)
         run_dir = train(resume=args.resume, overrides=overrides, init_from=args.init_from, config_file=args.config,
                         progress_bar=not args.no_progress)
     else:
         cfg = build_config(args.game, args.config, overrides)
         print(f"training {cfg.algo} on {cfg.game} for {cfg.total_steps} steps with {cfg.num_envs} envs")
+        if args.show:  # the env workers publish as the run's name (its folder's, unless taken within the second)
+            show(cfg.run_name(time.time()), workers=min(args.show, cfg.num_envs))
         run_dir = train(cfg, init_from=args.init_from, progress_bar=not args.no_progress)
     print(f"run folder: {run_dir}")
     return 0
@@ -33,6 +39,9 @@ def _eval(args) -> int:
     from emurl.train.evaluate import evaluate  # lazy: PyTorch + Stable-Baselines3, 1.2-1.7 s (module docstring)
 
     det = True if args.deterministic else (False if args.stochastic else None)
+    if args.show:  # the evaluation env publishes its frames as eval__<run>
+        target = Path(args.target).resolve()
+        show(f"eval__{(target.parent.parent if target.parent.name == 'checkpoints' else target).name}")
     if (Path(args.target) / "neat.ini").is_file():  # a NEAT run folder: its best genome plays
         from emurl.train.neat.run import evaluate_neat_run  # lazy: neat-python + torch
 
@@ -49,12 +58,17 @@ def _eval(args) -> int:
         + (f", success {sum(res['successes'])}/{res['episodes']}" if "successes" in res else "")
         + (f", won {sum(res['wins'])}/{res['episodes']}" if "wins" in res else "")
     )
+    kept = [e["movie"] for e in res.get("per_episode", ()) if "movie" in e]
+    if kept:  # each episode's input movie, relative to the run folder
+        print(f"input movies, one per episode (play one again with `emurl replay`): "
+              f"{kept[0]}{' .. ' + kept[-1] if len(kept) > 1 else ''}")
     return 0
 
 
 def register(subparsers) -> None:
     """Add ``train`` and ``eval`` to an argparse sub-parser collection (``parser.add_subparsers()``'s result)."""
-    p = subparsers.add_parser("train", help="train PPO or DQN; makes runs/<game>__<algo>__<seed>__<time>/")
+    p = subparsers.add_parser("train", help="train PPO, A2C, DQN, MaskablePPO or recurrent PPO (--algo); makes "
+                                          "runs/<game>__<algo>__<seed>__<time>/")
     p.add_argument("--game", default=None, help="integration name (default Airstriker-Genesis)")
     p.add_argument("--algo", default=None, choices=ALGOS)
     p.add_argument("--config", help="YAML file of settings")
@@ -64,6 +78,8 @@ def register(subparsers) -> None:
     p.add_argument("--init-from", metavar="CHECKPOINT", help="start from a checkpoint's policy weights")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--show", type=int, metavar="N", help="env workers 0..N-1 publish their screens for `emurl watch` "
+                   "(it prints the command); unwatched they cost nothing")
     add_config_flags(p)
     p.set_defaults(func=_train)
 
@@ -76,8 +92,11 @@ def register(subparsers) -> None:
     g.add_argument("--stochastic", action="store_true", help="sample actions")
     p.add_argument("--backend", help="emulator backend to evaluate on (default: the run's), "
                    "e.g. melonds for a policy trained on desmume")
-    p.add_argument("--opponent", choices=[o for o in OPPONENTS if o],
-                   help="two-player runs: who plays seat 1 (default: the run's), e.g. greedy after training on random")
+    p.add_argument("--opponent", metavar="|".join(o for o in OPPONENTS if o) + "|CHECKPOINT.zip",
+                   help="two-player runs: who plays the other seat (default: the run's), e.g. greedy after training "
+                   "on random, or a policy checkpoint (another run's checkpoints/latest.zip)")
+    p.add_argument("--show", action="store_true", help="publish the evaluation's screen for `emurl watch` "
+                   "(it prints the command)")
     p.set_defaults(func=_eval)
 
 

@@ -5,7 +5,10 @@ behaviour cloning, the benchmarks and the vector env all build their envs throug
 :func:`build_env`, so the same settings give the same env on every road.
 
 The wrappers, outermost last: :class:`~emurl.envs.EmulatorEnv` (frame skip, max-pool,
-no-ops) → ``TimeLimit`` (``max_episode_steps``) → ``RecordEpisodeStatistics`` (raw return,
+no-ops) → :class:`~emurl.wrappers.opponent.OpponentSeat` (``opponent``) →
+:class:`~emurl.wrappers.placement.PlacementActions` (``action_set="placement"``) →
+``TimeLimit`` (``max_episode_steps``) → :class:`~emurl.wrappers.metrics.RecordEpisodeMetrics`
+(a racing scenario's ``"metrics"``) → ``RecordEpisodeStatistics`` (raw return,
 before any clipping) → :class:`~emurl.wrappers.life_loss.LifeLossTermination` → reward clip
 (without a pixel pipeline) → :func:`~emurl.wrappers.atari_pipeline` (crop, 84×84 gray,
 frame stack, reward clip) → :class:`~emurl.wrappers.curriculum.StartStateCurriculum`
@@ -28,6 +31,7 @@ from emurl.emulators import BACKENDS, Emulator, resolve_backend
 from emurl.envs.emulator_env import EmulatorEnv
 from emurl.envs.observation import OBS_TYPES
 from emurl.envs.emulator_env import SCREENS as _DS_SCREENS
+from emurl.envs.opponents import NAMED, is_checkpoint, opponent_for
 from emurl.envs.turns import PlacementTurns
 from emurl.envs.versus import VersusEnv
 from emurl.errors import ConfigError
@@ -35,17 +39,19 @@ from emurl.games.integration import canonical_name, load_integration
 from emurl.wrappers import atari_pipeline
 from emurl.wrappers.curriculum import StartStateCurriculum
 from emurl.wrappers.life_loss import LifeLossTermination
+from emurl.wrappers.metrics import RecordEpisodeMetrics
 from emurl.wrappers.opponent import OpponentSeat
-from emurl.wrappers.placement import GreedyOpponent, PlacementActions
+from emurl.wrappers.placement import PlacementActions
 
 PIPELINES = (None, "atari", "auto")
 """None: observations as the env gives them; ``"atari"``: :func:`~emurl.wrappers.atari_pipeline`;
 ``"auto"``: ``"atari"`` for ``obs_type="rgb"``, None otherwise (what training uses)."""
 SCREENS = (None, *_DS_SCREENS)
-OPPONENTS = (None, "random", "greedy")
-"""Who plays seat 1 in a one-agent view of a two-player game: uniformly random actions, or
-the greedy placement player (:class:`~emurl.wrappers.placement.GreedyOpponent`, for games
-whose integration declares placement actions). A policy object can be passed to
+OPPONENTS = NAMED
+"""Who plays the other seat in a one-agent view of a two-player game, by name: uniformly
+random actions, or the greedy placement player (:class:`~emurl.wrappers.placement.GreedyOpponent`,
+for games whose integration declares placement actions); any other value is a policy
+checkpoint (``.zip``, :mod:`emurl.envs.opponents`). A policy object can be passed to
 :class:`~emurl.wrappers.opponent.OpponentSeat` directly."""
 PLACEMENT = "placement"
 """The ``action_set`` of one decision per piece (:class:`~emurl.wrappers.placement.PlacementActions`)."""
@@ -132,7 +138,8 @@ class EnvSpec:
             raise ConfigError(f"crop must be [x, y, width, height] in pixels (x, y >= 0; width, height >= 1), got {self.crop!r}")
         if isinstance(self.players, bool) or not isinstance(self.players, int) or not 1 <= self.players <= 4:
             raise ConfigError(f"players must be a whole number from 1 to 4, got {self.players!r}")
-        _check_choice("opponent", self.opponent, OPPONENTS)
+        if not is_checkpoint(self.opponent):
+            _check_choice("opponent", self.opponent, OPPONENTS + ("a policy checkpoint .zip",))
         if self.seat not in (0, 1) or isinstance(self.seat, bool):
             raise ConfigError(f"seat must be 0 (player 1) or 1 (player 2), got {self.seat!r}")
         if self.opponent == "greedy" and self.frame_skip != 1 and self.action_set != PLACEMENT:
@@ -220,6 +227,7 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None, make_opponent=Non
         info=spec.info, save=spec.save, players=2 if spec.opponent or make_opponent is not None else spec.players,
     )
     try:
+        metrics = env.scenario.load_metrics() if env.players == 1 else None  # a racing scenario's per-episode metrics
         if spec.opponent or make_opponent is not None:
             opponent = make_opponent(env, 1 - spec.seat) if make_opponent is not None else _opponent(env, spec)
             env = OpponentSeat(env, opponent, seat=spec.seat)
@@ -227,6 +235,8 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None, make_opponent=Non
             env = PlacementActions(env, seat=spec.seat)
         if spec.max_episode_steps:
             env = gym.wrappers.TimeLimit(env, spec.max_episode_steps)
+        if metrics is not None:
+            env = RecordEpisodeMetrics(env, metrics)
         if spec.episode_statistics:
             env = gym.wrappers.RecordEpisodeStatistics(env)
         if spec.terminal_on_life_loss:
@@ -255,12 +265,7 @@ def placement_frame_set(spec: EnvSpec) -> str | list | None:
 
 
 def _opponent(env: gym.Env, spec: EnvSpec):
-    if spec.opponent != "greedy":
-        return spec.opponent
-    try:
-        return GreedyOpponent(env, seat=1 - spec.seat)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    return opponent_for(env, spec.opponent, 1 - spec.seat, spec.action_set == PLACEMENT)
 
 
 def make(game: str | EnvSpec, pipeline_kwargs: dict | None = None, emulator: Emulator | None = None, **settings) -> gym.Env:
