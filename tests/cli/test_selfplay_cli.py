@@ -9,7 +9,7 @@ import json
 from emurl.cli import main
 
 
-def test_selfplay_league_and_match(tmp_path, capsys):
+def test_selfplay_league_and_match(tmp_path, capsys, monkeypatch):
     runs = tmp_path / "runs"
     assert main(["selfplay", "--game", "MiniDoc-Nes", "--total-steps", "64", "--num-envs", "2", "--n-steps", "16",
                  "--batch-size", "32", "--snapshot-every", "32", "--eval-every", "0", "--max-episode-steps", "6",
@@ -25,9 +25,11 @@ def test_selfplay_league_and_match(tmp_path, capsys):
     pool = json.loads((run / "pool" / "pool.json").read_text())
     assert sum(e["games"] for e in pool["entries"]) > games  # the resumed run adds to the pool's record
 
-    assert main(["league", str(run), "--games", "2", "--players", "random", "greedy", "final", "--no-progress"]) == 0
+    monkeypatch.chdir(run.parent)  # a run folder named relative to the working folder
+    assert main(["league", run.name, "--games", "2", "--players", "random", "greedy", "snapshot_000000032", "final",
+                 "--no-progress"]) == 0
     table = json.loads((run / "league.json").read_text())
-    assert {p["id"] for p in table["players"]} == {"random", "greedy", "final"}
+    assert {p["id"] for p in table["players"]} == {"random", "greedy", "snapshot_000000032", "final"}
     assert (run / "league.png").is_file()
 
     video = tmp_path / "match.mp4"

@@ -52,7 +52,7 @@ def players_of(run_dir: str | os.PathLike) -> dict[str, tuple[str, int]]:
     Raises:
         ConfigError: ``run_dir`` holds no pool (not a self-play run).
     """
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).resolve()  # absolute: a match looks relative names up in the pool folder
     pool = Pool.load(run_dir / "pool")
     out: dict[str, tuple[str, int]] = {a: (a, 0) for a in ANCHORS}
     for e in sorted(pool.entries.values(), key=lambda e: e.steps):
