@@ -45,18 +45,24 @@ def tracker(delay: int):
     return policy
 
 
-@pytest.fixture(scope="module")
-def dataset(atari_roms, tmp_path_factory):
-    d = tmp_path_factory.mktemp("bc")
+def scripted_movies(folder) -> list:
+    """Two 100-step movies of the scripted Breakout player (delays 0 and 7) in ``folder``."""
     env = emurl.make(GAME, obs_type="ram", frame_skip=4)
     paths = []
     try:
         for i, delay in enumerate((0, 7)):
             movie, _ = rollout_movie(env, tracker(delay), 100)
-            paths.append(d / f"t{i}.emv")
+            paths.append(folder / f"t{i}.emv")
             movie.save(paths[-1])
     finally:
         env.close()
+    return paths
+
+
+@pytest.fixture(scope="module")
+def dataset(atari_roms, tmp_path_factory):
+    d = tmp_path_factory.mktemp("bc")
+    paths = scripted_movies(d)
     record_dataset(paths, d / "ds", num_proc=2, progress=False)
     return d / "ds"
 

@@ -11,14 +11,13 @@ import pytest
 import torch
 from sb3_contrib import RecurrentPPO
 
-import emurl
 from emurl.cli import main
 from emurl.envs.spec import EnvSpec
-from emurl.imitation import load_dataset, record_dataset, rollout_movie
+from emurl.imitation import load_dataset, record_dataset
 from emurl.train.bc import action_probabilities, behaviour_clone
 from emurl.train.bc_fit import forward_sequences, play_through
 from emurl.train.evaluate import evaluate, load_run_config
-from test_bc import GAME, tracker
+from test_bc import GAME, scripted_movies
 
 SMALL = {"torch_threads": 1, "lstm_hidden_size": 32}
 SEQ_LEN = 8
@@ -29,15 +28,7 @@ def ram_dataset(atari_roms, tmp_path_factory):
     """Two 100-step movies of the scripted Breakout player, recorded as RAM observations
     (uint8 (128,): ``--pipeline none`` with ``obs_type: ram``)."""
     d = tmp_path_factory.mktemp("bcr")
-    env = emurl.make(GAME, obs_type="ram", frame_skip=4)
-    paths = []
-    try:
-        for i, delay in enumerate((0, 7)):
-            movie, _ = rollout_movie(env, tracker(delay), 100)
-            paths.append(d / f"t{i}.emv")
-            movie.save(paths[-1])
-    finally:
-        env.close()
+    paths = scripted_movies(d)
     record_dataset(paths, d / "ds", num_proc=1, pipeline="none", config=EnvSpec(GAME, obs_type="ram", frame_skip=4),
                    progress=False)
     return d / "ds"

@@ -182,7 +182,7 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
             ckpt, steps = newest_intact_checkpoint(run_dir)
             if cfg.total_steps <= steps:
                 raise ConfigError(f"{run_dir}: already trained {steps} agent steps of total_steps = {cfg.total_steps}; "
-                                  f"to train on, raise it: emurl train --resume {run_dir} --total-steps "
+                                  f"to train on, raise it: emurl {_verb(cfg)} --resume {run_dir} --total-steps "
                                   f"{steps + cfg.total_steps}")
             preflight(cfg)
             _run(cfg, run_dir, ckpt, None, progress_bar, new=False)
@@ -233,7 +233,7 @@ def _run(cfg: TrainConfig, run_dir: Path, ckpt: Path | None, init_from: str | No
                 if model.num_timesteps != callback.saved_steps:
                     callback.checkpoint()
                 print(f"stopped at {model.num_timesteps} agent steps; checkpoint "
-                      f"{run_dir / 'checkpoints' / 'latest.zip'}; continue with: emurl train --resume {run_dir}",
+                      f"{run_dir / 'checkpoints' / 'latest.zip'}; continue with: emurl {_verb(cfg)} --resume {run_dir}",
                       file=sys.stderr, flush=True)
                 raise
             finally:
@@ -241,7 +241,7 @@ def _run(cfg: TrainConfig, run_dir: Path, ckpt: Path | None, init_from: str | No
         if stop.requested:
             print(f"{stop.signal_name}: stopped at {model.num_timesteps} agent steps; "
                   f"checkpoint {run_dir / 'checkpoints' / 'latest.zip'}; continue with: "
-                  f"emurl train --resume {run_dir}", file=sys.stderr, flush=True)
+                  f"emurl {_verb(cfg)} --resume {run_dir}", file=sys.stderr, flush=True)
     except BaseException:
         if new and not learning:  # not a run: don't leave a folder that looks like one
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -249,6 +249,11 @@ def _run(cfg: TrainConfig, run_dir: Path, ckpt: Path | None, init_from: str | No
     finally:
         if venv is not None:
             venv.close()
+
+
+def _verb(cfg: TrainConfig) -> str:
+    """The command that resumes a run of ``cfg``: ``train``, or ``selfplay`` for a self-play run."""
+    return "selfplay" if cfg.selfplay else "train"
 
 
 def _init_weights(model, cfg: TrainConfig, init_from: str) -> None:
