@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import numpy as np
 import pytest
@@ -55,7 +56,9 @@ def _env_worker(conn, job: str, worker: str) -> None:
 
 
 def _flipper(conn, name: str, shape) -> None:
-    """Publishes frames of all 0 then all 255, alternately, as fast as it can, until told to stop."""
+    """Publishes frames of all 0 then all 255, alternately, a thousand a second (30 times a
+    real worker's rate), until told to stop. Back to back, with no pause at all, a reader on a
+    loaded machine can find no quiet moment to copy a frame within its retries."""
     pub = FramePublisher(name, shape)
     frames = [np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8)]
     conn.send("ready")
@@ -63,6 +66,7 @@ def _flipper(conn, name: str, shape) -> None:
     while not conn.poll():
         pub.publish(frames[k & 1], {"k": k, "pad": "x" * (k % 500)})
         k += 1
+        time.sleep(0.001)
     pub.close()
     conn.send(k)
 
