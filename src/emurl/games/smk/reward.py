@@ -45,6 +45,7 @@ Each step's info gains ``progress``, ``delta_progress``, ``laps_done``, ``place`
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -172,7 +173,7 @@ class CommunityOptions:
         return cls(**_check(cls, raw, where, ("laps", "wall_hits", "window"), ("penalty_surfaces",), ()))
 
 
-class _Base:
+class _Base(ABC):
     """What both scenarios share: progress, one update per step, the info dict."""
 
     options: Any
@@ -235,9 +236,10 @@ class _Base:
     def _start(self, v: Mapping[str, Any]) -> None:
         """Per-episode state of the subclass."""
 
+    @abstractmethod
     def _step(self, v: Mapping[str, Any]) -> tuple[float, str]:
-        """(reward, end) of the step whose variables are ``v``; ``self._delta`` is set."""
-        raise NotImplementedError
+        """(reward, end) of the step whose variables are ``v``; ``self._delta`` is set (each
+        scenario, :class:`Race` and :class:`CommunityRace`, says its own)."""
 
 
 class Race(_Base):
