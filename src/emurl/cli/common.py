@@ -36,6 +36,16 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
                        help=f"{s.doc} [default {s.default}{allowed}]")
 
 
+def add_run_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of a verb that trains a run (``train``, ``selfplay``): ``--set``,
+    ``--no-progress``, ``--show N`` and one flag per setting (:func:`add_config_flags`)."""
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--show", type=int, metavar="N", help="env workers 0..N-1 publish their screens for `emurl watch` "
+                   "(it prints the command); unwatched they cost nothing")
+    add_config_flags(p)
+
+
 def config_overrides(args: argparse.Namespace) -> dict:
     """The training settings given as flags (:func:`add_config_flags`, ``--game``, ``--algo``)
     and ``--set``, as a dict of overrides."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from emurl.cli.common import add_config_flags, config_overrides
+from emurl.cli.common import add_run_flags, config_overrides
 from emurl.cli.watch import show
 from emurl.train.config import build_config
 
@@ -82,11 +82,7 @@ def register(subparsers) -> None:
     p.add_argument("--game", default=None, help="integration name (e.g. MiniDoc-Nes, whose preset this uses)")
     p.add_argument("--config", help="YAML file of settings")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a self-play run (its pool too)")
-    p.add_argument("--show", type=int, metavar="N", help="env workers 0..N-1 publish their screens for `emurl watch` "
-                   "(it prints the command); unwatched they cost nothing")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_config_flags(p)
+    add_run_flags(p)
     p.set_defaults(func=_selfplay)
 
     p = subparsers.add_parser("league", help="round robin of a self-play run's snapshots and anchors; league.json/png")

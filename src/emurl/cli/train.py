@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from emurl.cli.common import add_config_flags, config_overrides
+from emurl.cli.common import add_run_flags, config_overrides
 from emurl.cli.watch import show
 from emurl.envs.spec import OPPONENTS
 from emurl.train.config import ALGOS, build_config
@@ -76,11 +76,7 @@ def register(subparsers) -> None:
                    "settings that keep the run's policy meaningful may change (total steps, learning rate, "
                    "evaluation and checkpoint cadence, ...)")
     p.add_argument("--init-from", metavar="CHECKPOINT", help="start from a checkpoint's policy weights")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, repeatable")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--show", type=int, metavar="N", help="env workers 0..N-1 publish their screens for `emurl watch` "
-                   "(it prints the command); unwatched they cost nothing")
-    add_config_flags(p)
+    add_run_flags(p)
     p.set_defaults(func=_train)
 
     p = subparsers.add_parser("eval", help="evaluate a run folder or checkpoint; writes eval.json")
