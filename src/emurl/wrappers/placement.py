@@ -49,6 +49,7 @@ class _SeatReader:
         self.everything = VariableReader(list(integ.variables.values()))
         self.names = set(integ.variables)
         self.actions = {frozenset(c): i for i, c in enumerate(combos)}
+        self._last: tuple = (None, None)  # (the step info last read for, its values)
 
     def action(self, buttons) -> int:
         """The action pressing exactly ``buttons`` (names)."""
@@ -58,10 +59,13 @@ class _SeatReader:
             raise ValueError(f"{self.unwrapped.game}: no action of the set presses {sorted(buttons)}") from None
 
     def __call__(self, info: dict) -> dict:
+        if info is self._last[0]:  # asked again for the same step (a turn-based env checks, then plays)
+            return self._last[1]
         emu = self.unwrapped.emulator
         # a Python scenario's info holds every variable already; a table scenario's only its own
         values = dict(info) if self.names <= info.keys() else {**info, **self.everything(emu)}
         values.update(self.extra(emu))
+        self._last = (info, values)
         return values
 
 
