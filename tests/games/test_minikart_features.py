@@ -60,14 +60,17 @@ def measured(grid: np.ndarray, x: float, y: float, angle: float, max_range: floa
 
 
 def check_rays(distances: np.ndarray, grids, x: float, y: float, heading: float) -> None:
-    """Each ray's distance is never short of the wall measured on the track data, and reaches
+    """Each ray's distance is never short of the wall measured on the track data (but for float32
+    rounding at a grazed cell edge: one march step), and reaches
     at most one march step past the point where the ray is one pixel deep in it (a ray that
     only grazes a wall's outer pixels may pass them: it samples every 0.5 px)."""
     blocked, deep_blocked = grids
     for i, offset in enumerate(FEATURES.offsets):
         near = measured(blocked, x, y, heading + offset)
         far = measured(deep_blocked, x, y, heading + offset)
-        assert near - 1e-6 <= distances[i] <= far + FEATURES.step + 1e-6, (i, x, y, heading, distances[i], near, far)
+        # a ray grazing a cell edge: the features march in float32 and may meet the wall one step
+        # earlier than this float64 measure (seen: 23.0 against 23.015625, the edge 0.016 px along the ray)
+        assert near - FEATURES.step - 1e-6 <= distances[i] <= far + FEATURES.step + 1e-6, (i, x, y, heading, distances[i], near, far)
 
 
 @pytest.fixture(scope="module")
