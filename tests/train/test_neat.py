@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import random
+import signal
 
 import gymnasium as gym
 import neat
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from emurl.cli import main
-from emurl.errors import ConfigError
+from emurl.errors import ConfigError, WorkerError
 from emurl.train.neat.config import NEAT_PRESETS, build_config, neat_config, read_ini
 from emurl.train.neat.evaluate import GenomeFitness, GenomePlayer, PoolEvaluator, make_pool
 from emurl.train.neat.genomes import latest_checkpoint, restore
@@ -123,8 +124,11 @@ def test_fitness_same_in_worker_processes(population_and_config):
         assert [g.fitness for g in genomes] == here
         evaluator.evaluate([(g.key, g) for g in reversed(genomes)], config)  # the same workers again, other order
         assert [g.fitness for g in genomes] == here
+        os.kill(next(iter(pool._processes)), signal.SIGKILL)  # an emulator crash: an error, not a wait forever
+        with pytest.raises(WorkerError, match="NEAT worker process died"):
+            evaluator.evaluate([(g.key, g) for g in genomes], config)
     finally:
-        evaluator.close()
+        evaluator.close(now=True)
 
 
 @pytest.mark.slow

@@ -224,7 +224,10 @@ class Chromium:
 
         self.proc = subprocess.Popen([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
                                       "--remote-debugging-port=0", f"--user-data-dir={profile}", "--hide-scrollbars",
-                                      "--window-size=1200,1500", "--no-first-run", "about:blank"],
+                                      "--window-size=1200,1500", "--no-first-run",
+                                      # no calls home: on a closed network each one is refused or waits on DNS
+                                      "--disable-background-networking", "--disable-component-update",
+                                      "--disable-sync", "--disable-quic", "--disable-default-apps", "about:blank"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
         for _ in range(3000):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from concurrent.futures import ProcessPoolExecutor
 import signal
 import sys
 from collections.abc import Sequence
@@ -85,4 +86,32 @@ def setup_worker_process(*, ignore_interrupt: bool = False) -> None:
         torch.set_num_threads(1)
 
 
-__all__ = ["mp_context", "setup_worker_process", "start_method"]
+def process_pool(num_proc: int, initializer=None, initargs: tuple = (), preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """``num_proc`` persistent worker processes started by :func:`mp_context` (``preload``
+    as there), each running ``initializer(*initargs)`` once (which should call
+    :func:`setup_worker_process` first).
+
+    A :class:`~concurrent.futures.ProcessPoolExecutor`, not a ``multiprocessing.Pool``: a
+    worker that dies (a crash in an emulator core, the OOM killer, a signal) breaks the pool,
+    and the caller's next result raises
+    :class:`~concurrent.futures.process.BrokenProcessPool`; a ``multiprocessing.Pool``
+    quietly replaces the worker and waits forever for the task it lost. End it with
+    ``shutdown()``, or :func:`stop_pool` not to wait for running tasks.
+    """
+    return ProcessPoolExecutor(num_proc, mp_context=mp_context(preload=preload), initializer=initializer,
+                               initargs=initargs)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End ``pool`` now: queued tasks are cancelled and its workers sent SIGTERM, without
+    waiting for the tasks they run (after a Ctrl-C that the workers ignore)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # private, but stable since 3.2
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        if w.is_alive():
+            w.terminate()
+    for w in workers:
+        w.join(5)
+
+
+__all__ = ["mp_context", "process_pool", "setup_worker_process", "start_method", "stop_pool"]

@@ -23,10 +23,11 @@ Scripts that use it must guard their entry point with ``if __name__ == "__main__
 
 from __future__ import annotations
 
-from emurl.emulators.process import mp_context, setup_worker_process  # the one worker-process set-up, for train/
+from emurl.emulators.process import (  # the one worker-process set-up, for train/
+    mp_context, process_pool, setup_worker_process, stop_pool)
 from emurl.vector.faults import WorkerRestartWarning
 from emurl.vector.make import make_vec_env, subprocess_vec_env
 from emurl.vector.shm import SharedMemoryVecEnv
 
-__all__ = ["SharedMemoryVecEnv", "WorkerRestartWarning", "make_vec_env", "mp_context", "setup_worker_process",
-           "subprocess_vec_env"]
+__all__ = ["SharedMemoryVecEnv", "WorkerRestartWarning", "make_vec_env", "mp_context", "process_pool",
+           "setup_worker_process", "stop_pool", "subprocess_vec_env"]

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import os
 import time
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from typing import NamedTuple
 
 import gymnasium as gym
@@ -28,10 +30,10 @@ import neat
 import numpy as np
 
 from emurl.envs import build_env
-from emurl.errors import ConfigError
+from emurl.errors import ConfigError, WorkerError
 from emurl.imitation.movie_env import rollout_movie
 from emurl.train.neat.config import NeatConfig
-from emurl.vector import mp_context, setup_worker_process  # the one worker-process set-up
+from emurl.vector import process_pool, setup_worker_process, stop_pool  # the one worker-process set-up
 from emurl.vector.frames import PublishFrames, frame_name
 
 
@@ -263,7 +265,7 @@ def make_pool(cfg: NeatConfig, config: neat.Config, job: str = "neat"):
     if cfg.ray is None:
         # forkserver preloads this module (and with it torch, through Stable-Baselines3): each worker then
         # starts in a fraction of a second instead of importing it again (~1.5 s of CPU each)
-        return mp_context(preload=[__name__]).Pool(cfg.num_proc, initializer=init_worker, initargs=(cfg, config, job))
+        return process_pool(cfg.num_proc, init_worker, (cfg, config, job), preload=[__name__])
     import ray  # lazy: 1-2 s, only for --ray
     from ray.util.multiprocessing import Pool as RayPool
 
@@ -282,6 +284,10 @@ class PoolEvaluator(neat.ParallelEvaluator):
     ``evaluate(genomes, config)`` (the fitness function ``Population.run`` calls) sets
     each genome's fitness; ``bar`` (a tqdm bar) advances one per genome. ``frames`` and
     ``seconds`` (worker time) add up over the run.
+
+    Raises (from ``evaluate``):
+        WorkerError: a local worker process died (an emulator crash): the generation can't
+            be scored, and waiting for it would wait forever.
     """
 
     def __init__(self, pool, bar=None):  # no super().__init__: it would start a fork Pool
@@ -291,13 +297,33 @@ class PoolEvaluator(neat.ParallelEvaluator):
 
     def evaluate(self, genomes, config):
         items = [g for _, g in genomes]
-        for genome, (fitness, frames, seconds) in zip(items, self.pool.imap(eval_genome, items)):
-            genome.fitness = fitness
-            self.genomes += 1
-            self.frames += frames
-            self.seconds += seconds
-            if self.bar is not None:
-                self.bar.update(1)
+        try:
+            results = self.pool.map(eval_genome, items) if isinstance(self.pool, Executor) else \
+                self.pool.imap(eval_genome, items)
+            for genome, (fitness, frames, seconds) in zip(items, results):
+                genome.fitness = fitness
+                self.genomes += 1
+                self.frames += frames
+                self.seconds += seconds
+                if self.bar is not None:
+                    self.bar.update(1)
+        except BrokenProcessPool:
+            raise WorkerError("a NEAT worker process died while playing a genome (the emulator crashed?); "
+                              "the generation was not scored") from None
+
+    def close(self, now: bool = False):
+        """End the workers: after their tasks, or with ``now`` at once (after Ctrl-C)."""
+        if self.pool is None or self._closed:
+            return
+        self._closed = True
+        if isinstance(self.pool, Executor):
+            stop_pool(self.pool) if now else self.pool.shutdown()
+        elif now:
+            self.pool.terminate()
+        else:
+            self.pool.close()
+            self.pool.join()
+        self.pool = None
 
 
 __all__ = ["Episode", "GenomeFitness", "GenomePlayer", "GenomePolicy", "PoolEvaluator", "eval_genome",

@@ -185,12 +185,10 @@ def run(cfg: NeatConfig | None = None, parser=None, resume: str | Path | None = 
     remaining = cfg.generations - pop.generation
     bar = tqdm(total=max(remaining, 0) * pop.config.pop_size, unit="genome", desc=f"NEAT {cfg.game}",
                disable=not progress, dynamic_ncols=True)
-    pool = None
-    reporter = None
+    evaluator = reporter = None
     try:
         if remaining > 0:
-            pool = make_pool(cfg, pop.config, job=run_dir.name)
-            evaluator = PoolEvaluator(pool, bar)
+            evaluator = PoolEvaluator(make_pool(cfg, pop.config, job=run_dir.name), bar)
             reporter = RunReporter(run_dir, cfg, player, evaluator, bar)
             pop.add_reporter(reporter)
             pop.add_reporter(AtomicCheckpointer(run_dir / "checkpoints"))
@@ -200,16 +198,18 @@ def run(cfg: NeatConfig | None = None, parser=None, resume: str | Path | None = 
     except (KeyboardInterrupt, _Stopped):
         print(f"stopped; latest checkpoint {latest_checkpoint(run_dir / 'checkpoints')}; continue with: "
               f"emurl neat --resume {run_dir}", file=sys.stderr, flush=True)
-        if pool is not None:  # the generation is checkpointed: end the workers now (a close would wait on a pool
-            pool.terminate()  # that may be re-spawning workers through a forkserver the signal already ended)
-            pool = None
+        if evaluator is not None:  # the generation is checkpointed: end the workers now
+            evaluator.close(now=True)
+    except BaseException:
+        if evaluator is not None:
+            evaluator.close(now=True)
+        raise
     finally:
         bar.close()
         if reporter is not None:
             reporter.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
+        if evaluator is not None:
+            evaluator.close()
         player.close()
     return run_dir
 

@@ -13,16 +13,18 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Sequence
 
 from emurl.envs import EnvSpec
-from emurl.errors import ConfigError
+from emurl.errors import ConfigError, WorkerError
 from emurl.fileio import atomic_write
 from emurl.train.selfplay.match import RESULT, Match
 from emurl.train.selfplay.pool import ANCHORS, Pool
 from emurl.train.selfplay.ratings import bradley_terry, wilson
-from emurl.vector import mp_context, setup_worker_process  # the one worker-process set-up
+from emurl.vector import process_pool, setup_worker_process, stop_pool  # the one worker-process set-up
 
 FINAL = "final"
 """The run's newest checkpoint (``checkpoints/latest.zip``) as a league player."""
@@ -82,6 +84,7 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
 
     Raises:
         ConfigError: fewer than two players, an unknown id, or ``games`` < 1.
+        WorkerError: a worker process died (nothing is written).
     """
     run_dir = Path(run_dir)
     known = players_of(run_dir)
@@ -96,13 +99,21 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
     tasks = [(a, b, known[a][0], known[b][0], seed + g // 2, g % 2 == 1)
              for a, b in itertools.combinations(chosen, 2) for g in range(games)]
     results = []
-    ctx = mp_context(preload=("emurl.train.selfplay.match",))
-    with ctx.Pool(max(1, min(num_proc, len(tasks))), initializer=_start_worker,
-                  initargs=(spec, str(run_dir / "pool"))) as workers:
-        for i, result in enumerate(workers.imap_unordered(_play, tasks)):
-            results.append(result)
+    workers = process_pool(max(1, min(num_proc, len(tasks))), _start_worker, (spec, str(run_dir / "pool")),
+                           preload=("emurl.train.selfplay.match",))
+    try:
+        for i, done in enumerate(as_completed([workers.submit(_play, t) for t in tasks])):
+            try:
+                results.append(done.result())
+            except BrokenProcessPool:
+                raise WorkerError(f"{run_dir}: a league worker process died (the emulator crashed?); "
+                                  "league.json was not written") from None
             if progress is not None:
                 progress(i + 1, len(tasks))
+    except BaseException:  # an error, Ctrl-C: end the workers without waiting for their games
+        stop_pool(workers)
+        raise
+    workers.shutdown()
     table = summarise(results, chosen, {p: known[p][1] for p in chosen}, games)
     atomic_write(run_dir / "league.json", (json.dumps(table, indent=1) + "\n").encode())
     plot(table, run_dir / "league.png")
