@@ -32,4 +32,5 @@ def test_stop_pool_ends_workers_in_the_middle_of_a_task():
     stop_pool(pool)
     assert all(not w.is_alive() for w in workers)
     assert time.monotonic() - t < 60  # not the 600 s the tasks asked for
-    assert futures[-1].cancelled()  # the queued third never ran
+    # the queued third never ran: cancelled, or failed with the pool (already handed to the workers' queue)
+    assert futures[-1].cancelled() or isinstance(futures[-1].exception(timeout=0), BrokenProcessPool)
