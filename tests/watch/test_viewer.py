@@ -128,7 +128,7 @@ def test_cli_watch_with_every_overlay_draws_more(workers, tmp_path, capsys):
     assert "of 1 tiles" in capsys.readouterr().out
     assert main(["watch", job, "--overlays", "lasers"]) == 2  # one error line, no window
     assert "unknown lasers" in capsys.readouterr().err
-    assert parse_layers("all") == ["rays", "checkpoint", "vars", "buttons"]
+    assert parse_layers("all") == ["rays", "checkpoint", "vars", "buttons", "walls", "placement"]
 
 
 def test_a_killed_worker_shows_dead_and_a_closed_one_ended(workers):

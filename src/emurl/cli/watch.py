@@ -66,15 +66,16 @@ def register(subparsers) -> None:
                               "selfplay --show)",
                               description="A window tiling the live screens of the workers that publish frames "
                               "(emurl.vector.frames): each tile labelled with its worker, episode or genome, return "
-                              "or fitness so far and the buttons pressed; a dead worker is shown as such. Keys: 1-4 "
-                              "toggle the overlays rays, checkpoint, vars, buttons; S screenshot; Q quit. Without a "
+                              "or fitness so far and the buttons pressed; a dead worker is shown as such. Keys: 1-6 "
+                              "toggle the overlays rays, checkpoint, vars, buttons, walls, placement; S screenshot; Q quit. Without a "
                               "display: SDL_VIDEODRIVER=dummy with --frames and --screenshot.")
     p.add_argument("job", nargs="?", default=None,
                    help="the job to show (the name `--show` prints; shell wildcards allowed); default: every job")
     p.add_argument("--workers", metavar="W,W,...", help="only these workers (their names: 0,1,... for env workers)")
     p.add_argument("--tiles", type=int, metavar="N", help="show at most N tiles (the first workers)")
     p.add_argument("--overlays", metavar="LAYER,...", default="",
-                   help="overlays on at the start: rays, checkpoint, vars, buttons, or all (keys 1-4 toggle them)")
+                   help="overlays on at the start: rays, checkpoint, vars, buttons, walls, placement, or all "
+                        "(keys 1-6 toggle them)")
     p.add_argument("--fps", type=float, default=30, help="frames drawn per second at most (0: unlimited) [30]")
     p.add_argument("--scale", type=float, help="tile scale (default: as large as fits 1920x1080, at most 3)")
     p.add_argument("--screenshot", metavar="FILE.png", help="write the view to FILE.png at the end (and on S)")

@@ -1,7 +1,9 @@
 """Which overlays the viewer draws and where a game's drawing code is found.
 
-The layers are :data:`LAYERS`, toggled by the keys 1-4 in this order. ``rays`` and
-``checkpoint`` are the game's: drawn from the primitives its features' ``overlay_shapes``
+The layers are :data:`LAYERS`, toggled by the keys 1-6 in this order. ``rays``,
+``checkpoint``, ``walls`` (collision near the player: Mario Kart DS's KCL prisms) and
+``placement`` (where a puzzle agent chose to put its piece) are the game's: drawn from
+the primitives its features' ``overlay_shapes``
 returns (``emurl.games.<game>``; MiniKart's: :func:`emurl.games.minikart.features.overlay_shapes`),
 so that drawing code lives with the game integration, not here. ``vars`` (a table of the
 published variables) and ``buttons`` (the buttons the last action pressed) are the same for
@@ -16,11 +18,11 @@ from emurl.errors import ConfigError, EmurlError
 from emurl.games.integration import list_games, load_integration
 from emurl.vector.frameblock import PREFIX, frame_name
 
-LAYERS = ("rays", "checkpoint", "vars", "buttons")
-"""The overlay layers, in the order of their keys (1-4)."""
-GAME_LAYERS = ("rays", "checkpoint")
-"""The layers a game's features draw."""
-COLOURS = {"rays": (255, 230, 0), "checkpoint": (0, 230, 255)}
+LAYERS = ("rays", "checkpoint", "vars", "buttons", "walls", "placement")
+"""The overlay layers, in the order of their keys (1-6)."""
+GAME_LAYERS = ("rays", "checkpoint", "walls", "placement")
+"""The layers a game's features draw (a game draws those it has and ignores the others)."""
+COLOURS = {"rays": (255, 230, 0), "checkpoint": (0, 230, 255), "walls": (255, 70, 70), "placement": (255, 255, 255)}
 """RGB of each game layer's lines and points."""
 
 

@@ -2,10 +2,10 @@
 
 Each tile is one worker's last published frame (:mod:`emurl.vector.frames`), scaled by
 ``scale`` (nearest neighbour), with two label lines under it (:func:`~emurl.watch.viewer_sources.label`)
-and the overlays drawn over it (:mod:`emurl.watch.overlays`; keys 1-4 toggle rays,
-checkpoint, vars, buttons). The viewer only reads shared memory, at the display's pace
+and the overlays drawn over it (:mod:`emurl.watch.overlays`; keys 1-6 toggle rays,
+checkpoint, vars, buttons, walls, placement). The viewer only reads shared memory, at the display's pace
 (``fps``); only while a viewer reads does a worker take its screen and overlay into its
-block (:class:`emurl.vector.frames.PublishFrames`). Keys: 1-4 overlays, S screenshot, Q or
+block (:class:`emurl.vector.frames.PublishFrames`). Keys: 1-6 overlays, S screenshot, Q or
 Esc quit.
 
 Run without a display with ``SDL_VIDEODRIVER=dummy`` (the tests do): ``screenshot`` then
