@@ -49,7 +49,7 @@ class PublishFrames(gym.Wrapper):
     The overlay always holds ``episode`` (episodes begun, from 1), ``step`` (agent steps in
     it), ``return`` (rewards summed so far, float) and ``buttons`` (the names the last action
     pressed, where the env is an :class:`~emurl.envs.EmulatorEnv`); for a game whose features
-    class has ``overlay(values)`` (MiniKart: ``kart`` [x, y, heading], ``rays`` (each ray's
+    class has ``overlay(values, emulator)`` (MiniKart: ``kart`` [x, y, heading], ``rays`` (each ray's
     end), ``checkpoint`` (the next line's ends), in track px) those too; then ``extra``, a
     dict the caller fills between steps (``wrapper.extra["genome"] = key``,
     ``wrapper.extra["fitness"] = f``). Unwatched, a step costs one clock read and a few
@@ -67,7 +67,7 @@ class PublishFrames(gym.Wrapper):
         self.steps = 0
         self.total = 0.0
         self.buttons: list[str] = []
-        self.game_overlay = None  # (features with overlay(values), a reader of every variable)
+        self.game_overlay = None  # (features with overlay(values, emulator), a reader of every variable)
         integration = getattr(env.unwrapped, "integration", None)
         features = integration.features() if integration is not None else None
         if callable(getattr(features, "overlay", None)):
@@ -110,8 +110,9 @@ class PublishFrames(gym.Wrapper):
                 "return": self.total, "buttons": self.buttons}
         if self.game_overlay is not None:
             features, reader = self.game_overlay
-            values = reader(self.env.unwrapped.emulator)
-            data.update(features.overlay(values))
+            emulator = self.env.unwrapped.emulator
+            values = reader(emulator)
+            data.update(features.overlay(values, emulator))  # the emulator: for what variables don't hold (geometry)
             data["variables"] = values  # the viewer's variables table
         if self.overlay_fn is not None:
             data.update(self.overlay_fn(self.env, observation, info))

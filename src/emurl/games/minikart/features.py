@@ -264,7 +264,7 @@ class Features:
         out[n + 3] = float(values["speed"]) / self.speed_scale
         return out
 
-    def overlay(self, values: Mapping) -> dict:
+    def overlay(self, values: Mapping, emulator=None) -> dict:
         """What a viewer draws over the track, in track px (x right, y down): ``kart``
         [x, y, heading radians], ``rays`` [[x, y], ...] (each ray's end), ``checkpoint``
         [x0, y0, x1, y1] (the next checkpoint line's ends), ``speed`` (px/frame)."""
