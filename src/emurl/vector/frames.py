@@ -33,6 +33,11 @@ MAX_FPS = 30.0
 """Publishes per second at most while watched (:class:`PublishFrames`): the viewer's pace."""
 
 
+INFO_KEYS = ("landing",)
+"""What a step's info holds that a game's overlay draws, published as it is: ``landing``,
+where a placement agent's chosen placement locks (:class:`emurl.wrappers.placement.PlacementActions`)."""
+
+
 class PublishFrames(gym.Wrapper):
     """Publish an env's screen and overlay at every step while a viewer watches.
 
@@ -114,6 +119,9 @@ class PublishFrames(gym.Wrapper):
             values = reader(emulator)
             data.update(features.overlay(values, emulator))  # the emulator: for what variables don't hold (geometry)
             data["variables"] = values  # the viewer's variables table
+        for key in INFO_KEYS:
+            if key in info:
+                data[key] = info[key]
         if self.overlay_fn is not None:
             data.update(self.overlay_fn(self.env, observation, info))
         data.update(self.extra)
@@ -139,5 +147,5 @@ def publish_frames(env: gym.Env, worker: str | int, job: str | None = None, over
     return PublishFrames(env, frame_name(job, worker), overlay=overlay, max_fps=max_fps)
 
 
-__all__ = ["JOB_ENV", "MAX_FPS", "FramePublisher", "FrameReader", "PublishFrames", "PublisherInfo", "frame_name",
+__all__ = ["INFO_KEYS", "JOB_ENV", "MAX_FPS", "FramePublisher", "FrameReader", "PublishFrames", "PublisherInfo", "frame_name",
            "list_publishers", "publish_frames"]

@@ -125,7 +125,9 @@ class PlacementActions(gym.Wrapper):
     ``info["action_mask"]`` say which placements the piece can reach now (all True while
     no piece is under control, e.g. after the episode ended); a forbidden action drops the
     piece where it is. ``info["frames"]`` is the frames the step took,
-    ``info["placement"]`` the placement carried out.
+    ``info["placement"]`` the placement carried out and ``info["landing"]``
+    ``[seat, column, rotation, y]`` where its plan locks the piece (``y`` its anchor row
+    from the bottom: what the viewer's ``placement`` overlay outlines).
 
     Raises:
         ValueError: the integration declares no placement actions, or the env is not at
@@ -194,6 +196,7 @@ class PlacementActions(gym.Wrapper):
         course = None
         if placements.falling(values, seat) is not None:
             course = _Course(placements, values, seat, int(action), self._found)
+        landing = course.landing if course is not None else None  # the plan's (kept when the lock ends the course)
         total, frames = 0.0, 0
         terminated = truncated = False
         info: dict = {}
@@ -217,9 +220,12 @@ class PlacementActions(gym.Wrapper):
                 self.replans += 1
                 course = _Course(placements, values, seat, course.target) \
                     if placements.falling(values, seat) is not None else None
+                landing = course.landing if course is not None else landing
         info["frames"] = frames
         if course is not None or placements.piece(values, seat) != piece:
             info["placement"] = int(action)
+            if landing is not None:
+                info["landing"] = [seat, landing.column, landing.rotation, landing.y]
         return self._observation(), total, terminated, truncated, self._decide(values, info, terminated or truncated)
 
 
