@@ -81,13 +81,14 @@ def test_errors_exit_2_with_a_message(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_train_resume_eval(tmp_path):
     runs = tmp_path / "runs"
-    run(
+    out = run(
         "train", "--game", "emurl/Airstriker-Genesis-v0", "--total-steps", "256", "--num-envs", "2",
         "--n-steps", "64", "--batch-size", "64", "--n-epochs", "1", "--checkpoint-every", "128",
-        "--eval-every", "0", "--eval-max-steps", "60", "--runs-dir", str(runs), "--no-progress",
-    )
+        "--eval-every", "0", "--eval-max-steps", "60", "--runs-dir", str(runs), "--no-progress", "--show", "1",
+    ).stdout
     # a registered id names the game once, canonical: runs/Airstriker-Genesis__ppo__..., not runs/emurl/...
     (run_dir,) = runs.iterdir()
+    assert f"watch it live: emurl watch {run_dir.name} --workers 0\n" in out  # the job is the run folder's name
     assert run_dir.name.startswith("Airstriker-Genesis__ppo__0__") and run_dir.is_dir()
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert cfg["total_steps"] == 256 and cfg["num_envs"] == 2
@@ -101,7 +102,8 @@ def test_train_resume_eval(tmp_path):
     frames = list(imageio.get_reader(str(video)).iter_data())
     assert len(frames) > 10 and frames[0].shape == (224, 320, 3) and frames[-1].std() > 0
 
-    run("train", "--resume", str(run_dir), "--total-steps", "384", "--no-progress")
+    out = run("train", "--resume", str(run_dir), "--total-steps", "384", "--no-progress", "--show", "3").stdout
+    assert f"emurl watch {run_dir.name} --workers 0,1\n" in out  # 3 asked, 2 env workers
     assert (run_dir / "checkpoints" / "model_384.zip").is_file()
     from stable_baselines3 import PPO
 

@@ -6,11 +6,9 @@ The learner and the league load PyTorch: imported inside the verbs (see :mod:`em
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 
 from emurl.cli.common import add_run_flags, config_overrides
-from emurl.cli.watch import show
+from emurl.cli.watch import show_when_known
 from emurl.train.config import build_config
 
 
@@ -19,18 +17,14 @@ def _selfplay(args) -> int:
 
     overrides = config_overrides(args)
     if args.resume:
-        if args.show:
-            show(Path(args.resume).resolve().name, workers=args.show)
         run_dir = train(resume=args.resume, overrides=overrides, config_file=args.config,
-                        progress_bar=not args.no_progress)
+                        progress_bar=not args.no_progress, on_run_folder=show_when_known(args.show))
     else:
         cfg = build_config(args.game, args.config, {**overrides, "selfplay": True}, kind="selfplay")
         print(f"self-play: {cfg.algo} on {cfg.game} for {cfg.total_steps} steps with {cfg.num_envs} envs "
               f"(seats alternate by env), pool of {cfg.pool_size} snapshots every {cfg.snapshot_every} steps, "
               f"anchors {', '.join(cfg.pool_anchors) or 'none'}")
-        if args.show:  # the env workers publish as the run's name (see emurl train --show)
-            show(cfg.run_name(time.time()), workers=min(args.show, cfg.num_envs))
-        run_dir = train(cfg, progress_bar=not args.no_progress)
+        run_dir = train(cfg, progress_bar=not args.no_progress, on_run_folder=show_when_known(args.show))
     print(f"run folder: {run_dir}\nleague: emurl league {run_dir}")
     return 0
 

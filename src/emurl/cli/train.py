@@ -7,11 +7,10 @@ after ``import emurl``), which every other verb (``emurl games list``, ...) woul
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from emurl.cli.common import add_run_flags, config_overrides
-from emurl.cli.watch import show
+from emurl.cli.watch import show, show_when_known
 from emurl.envs.spec import OPPONENTS
 from emurl.train.config import ALGOS, build_config
 
@@ -21,16 +20,13 @@ def _train(args) -> int:
 
     overrides = config_overrides(args)
     if args.resume:  # --game, --config and flags are checked against the run's own (train refuses a conflict)
-        if args.show:
-            show(Path(args.resume).resolve().name, workers=args.show)
         run_dir = train(resume=args.resume, overrides=overrides, init_from=args.init_from, config_file=args.config,
-                        progress_bar=not args.no_progress)
+                        progress_bar=not args.no_progress, on_run_folder=show_when_known(args.show))
     else:
         cfg = build_config(args.game, args.config, overrides)
         print(f"training {cfg.algo} on {cfg.game} for {cfg.total_steps} steps with {cfg.num_envs} envs")
-        if args.show:  # the env workers publish as the run's name (its folder's, unless taken within the second)
-            show(cfg.run_name(time.time()), workers=min(args.show, cfg.num_envs))
-        run_dir = train(cfg, init_from=args.init_from, progress_bar=not args.no_progress)
+        run_dir = train(cfg, init_from=args.init_from, progress_bar=not args.no_progress,
+                        on_run_folder=show_when_known(args.show))
     print(f"run folder: {run_dir}")
     return 0
 

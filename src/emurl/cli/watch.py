@@ -40,6 +40,21 @@ def show(job: str, tiles: int | None = None, workers: int | None = None, publish
     return command
 
 
+def show_when_known(n: int | None):
+    """``--show N``: the ``on_run_folder`` hook of :func:`emurl.train.run.train` that, once
+    the run folder is known, makes env workers ``0 .. min(N, num_envs) - 1`` publish as the
+    folder's name and prints the ``emurl watch`` command (None: no ``--show``).
+
+    Raises:
+        ConfigError: N < 1.
+    """
+    if not n:
+        return None
+    if n < 1:
+        raise ConfigError(f"--show must be >= 1, got {n}")
+    return lambda run_dir, cfg: show(run_dir.name, workers=min(n, cfg.num_envs))
+
+
 def _workers(text: str | None) -> list[str] | None:
     if not text:
         return None
@@ -83,4 +98,4 @@ def register(subparsers) -> None:
     p.set_defaults(func=_watch)
 
 
-__all__ = ["register", "show"]
+__all__ = ["register", "show", "show_when_known"]

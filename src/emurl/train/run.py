@@ -33,6 +33,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -150,7 +151,8 @@ def _save_config(run_dir: Path, cfg: TrainConfig) -> None:
 
 
 def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = None, overrides: dict | None = None,
-          init_from: str | None = None, progress_bar: bool = True, config_file: str | None = None) -> Path:
+          init_from: str | None = None, progress_bar: bool = True, config_file: str | None = None,
+          on_run_folder: Callable[[Path, TrainConfig], None] | None = None) -> Path:
     """Train, or resume the run in ``resume``; returns the run folder.
 
     Args:
@@ -161,6 +163,9 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
             those of :data:`~emurl.train.config.RESUMABLE` may differ from the run's.
         init_from: a checkpoint whose policy weights start a new run.
         config_file: on resume, a YAML file of settings applied before ``overrides``.
+        on_run_folder: called with the run folder and its config once both are known and
+            the folder is locked, before any env worker starts (``emurl train --show`` names
+            the watched job after the folder).
 
     Raises:
         ConfigError: a bad config, a resume that conflicts with the run, a run that has
@@ -185,6 +190,8 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
                                   f"to train on, raise it: emurl {_verb(cfg)} --resume {run_dir} --total-steps "
                                   f"{steps + cfg.total_steps}")
             preflight(cfg)
+            if on_run_folder is not None:
+                on_run_folder(run_dir, cfg)
             _run(cfg, run_dir, ckpt, None, progress_bar, new=False)
         return run_dir
     if cfg is None:
@@ -194,6 +201,8 @@ def train(cfg: TrainConfig | None = None, resume: str | os.PathLike | None = Non
         checkpoint_steps(init_from)  # a damaged file is reported before a run folder exists
     run_dir = new_run_folder(cfg.runs_dir, cfg.run_name(time.time()))
     with run_lock(run_dir):
+        if on_run_folder is not None:
+            on_run_folder(run_dir, cfg)
         _run(cfg, run_dir, None, init_from, progress_bar, new=True)
     return run_dir
 
