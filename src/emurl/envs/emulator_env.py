@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -11,11 +11,10 @@ from emurl.emulators import Emulator, EmulatorWrapper, open_emulator
 from emurl.envs.actions import ActionMap
 from emurl.envs.episode_start import EpisodeStart
 from emurl.envs.observation import OBS_TYPES, Observer
+from emurl.envs.scenario_runner import ScenarioRunner
 from emurl.envs.seats import Seats, seat_scenarios
-from emurl.errors import EmulatorError, IntegrationError
+from emurl.errors import EmulatorError
 from emurl.games.integration import Integration, load_integration
-from emurl.games.scenario import ScenarioState
-from emurl.games.variables import VariableReader
 
 SCREENS = ("top", "bottom", "both")  # Nintendo DS: which screens an rgb observation shows
 
@@ -184,20 +183,10 @@ class EmulatorEnv(gym.Env):
 
         self._seats = Seats(self, self.scenarios) if self.players > 1 else None
         self._episode_start = EpisodeStart(integ)
-        self._python = scen.load_python() if self._seats is None else None
-        self._lua = scen.lua and self._python is None and self._seats is None
-        if self._lua:
-            self._setup_lua()
-        needed = [] if self._lua else [n for s in self.scenarios for n in s.needed_variables()]
-        self._needed = [integ.variables[n] for n in dict.fromkeys(needed)]
-        self._all_vars = list(integ.variables.values())
-        if self._python is not None or (self._seats is not None and not self._seats.table):
-            self._needed = self._all_vars  # the module may read any variable
-        # planned once: the fields of a struct share its pointer, followed once a step
-        self._reader = VariableReader(self._needed)
-        self._scen_state = ScenarioState(scen)
-        self.info_type = TypedDict(f"{integ.name.replace('-', '_')}Info", {
-            v.name: np.ndarray if v.shape else float if v.scale else int for v in self._needed})
+        run = self._scenario_runner = ScenarioRunner(emu, integ, self.scenarios, self._seats)
+        self._python, self._gd, self._lua = run.python, run.game_data, run.game_data is not None
+        self._needed, self._reader, self._scen_state = run.needed, run.reader, run.table
+        self.info_type = run.info_type
 
         self._actions = ActionMap(integ, scen, self.buttons, getattr(emu, "default_actions", None), action_set)
         self.action_space = self.button_space = self._actions.space
@@ -232,17 +221,6 @@ class EmulatorEnv(gym.Env):
         self._values: dict = {}
         self.observe_steps = True
         """False: step and reset return None as the observation (see :meth:`observation`)."""
-
-    def _setup_lua(self) -> None:
-        gd = getattr(self.emulator, "game_data", None)
-        if gd is None:
-            raise IntegrationError(
-                f"{self.scenario.path}: this scenario is written in Lua, which only the "
-                "stable-retro backend runs; use backend='retro'"
-            )
-        if not gd.load(str(self.integration.data_file), self.scenario.path):
-            raise IntegrationError(f"{self.scenario.path}: stable-retro could not load this Lua scenario")
-        self._gd = gd
 
     # -- actions -----------------------------------------------------------------------
     @property
@@ -296,11 +274,7 @@ class EmulatorEnv(gym.Env):
             self._gd.reset()
             self._gd.update_ram()
         values = self._read()
-        self._scen_state.reset(values)
-        if self._python is not None:
-            self._python.reset(values)
-        if self._seats is not None:
-            self._seats.reset(values)
+        self._scenario_runner.restart(values)
         self._needs_reset = False
         self._values = values
         return (self._observe(None, values) if self.observe_steps else None), dict(values)
@@ -395,12 +369,7 @@ class EmulatorEnv(gym.Env):
         """Restore a savestate from :meth:`get_state`; the scenario's deltas restart from it,
         and stepping may go on from it even after the episode had ended (as ALE's restoreState)."""
         self.emulator.load_state(state)
-        values = self._read()
-        self._scen_state.reset(values)
-        if self._python is not None:
-            self._python.reset(values)
-        if self._seats is not None:
-            self._seats.reset(values)
+        self._scenario_runner.restart(self._read())
         self._needs_reset = False
 
     def close(self):
