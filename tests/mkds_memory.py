@@ -10,6 +10,8 @@ value, decoded value); :func:`build_memory` writes them behind the release's poi
 
 from __future__ import annotations
 
+import numpy as np
+
 GAME = "MarioKartDS-NintendoDs"
 BASE, SIZE = 0x02000000, 4 << 20
 DS_BUTTONS = ("B", "Y", "SELECT", "START", "UP", "DOWN", "LEFT", "RIGHT", "A", "X", "L", "R")
@@ -107,3 +109,64 @@ def build_memory(code: str = "AMCE", decoys: bool = True, facts: dict | None = N
     for struct, offset, dtype, raw, _ in {**INFO_FACTS, **ON_DEMAND_FACTS, **(facts or {})}.values():
         ram.write(STRUCTS[struct] + offset, dtype, raw)
     return ram
+
+
+# -- helpers for the overlay tests (camera, KCL) ----------------------------------------------
+CAMERA_POINTER = 0x0217AA4C  # USA; holds a pointer to camera_t (facts: "Pointers (USA, AMCE)")
+CAMERA_AT = 0x02270000
+
+
+def write_camera(ram: FakeDs, code: str = "AMCE", position=(0.0, 0.0, 0.0), target=(0.0, 0.0, 1.0),
+                 fov_sin: float = 0.5, fov_cos: float = 0.5, aspect: float = 4 / 3, near: float = 0.0,
+                 far: float = 4096.0, at: int = CAMERA_AT) -> None:
+    """Point release ``code``'s camera pointer at a camera_t at ``at`` (facts: camera_t: target +0x18,
+    position +0x24, matrix +0x30, fovSin/fovCos fx16 +0x68/+0x6A, aspect +0x6C, near +0x70, far +0x74)."""
+    ram.write(CAMERA_POINTER + REGIONS[code], "<u4", at)
+    for base, vec in ((0x18, target), (0x24, position)):
+        for i, v in enumerate(vec):
+            ram.write(at + base + 4 * i, "<i4", fx(v))
+    for i in range(12):  # an identity-like MtxFx43; the overlay does not read it
+        ram.write(at + 0x30 + 4 * i, "<i4", 4096 if i in (0, 4, 8) else 0)
+    ram.write(at + 0x68, "<i2", fx(fov_sin))
+    ram.write(at + 0x6A, "<i2", fx(fov_cos))
+    for off, v in ((0x6C, aspect), (0x70, near), (0x74, far)):
+        ram.write(at + off, "<i4", fx(v))
+
+
+def prism_of(v1, v2, v3):
+    """(height, face normal, edge normals 1-3) of a triangle: the inverse of the KCL formula
+    (emurl.games.mkds.features' docstring)."""
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    v1, v2, v3 = (np.asarray(v, float) for v in (v1, v2, v3))
+    n = unit(np.cross(v2 - v1, v3 - v1))
+    a = unit(np.cross(n, v3 - v1))  # normal to edge v1-v3, away from v2
+    a = -a if a @ (v2 - v1) > 0 else a
+    b = unit(np.cross(n, v2 - v1))  # normal to edge v1-v2, away from v3
+    b = -b if b @ (v3 - v1) > 0 else b
+    c = unit(np.cross(n, v3 - v2))  # normal to edge v2-v3, away from v1
+    c = -c if c @ (v1 - v2) > 0 else c
+    return float((v2 - v1) @ c), n, a, b, c
+
+
+def write_kcl(ram: FakeDs, triangles, attributes, code: str = "AMCE", at: int = KCL_AT) -> None:
+    """Lay a KCL out in RAM as the game holds it (vertices, normals, prisms, octree) and fill
+    release ``code``'s KCL header with pointers to it."""
+    verts, norms, prisms = [], [], []
+    for (v1, v2, v3), attr in zip(triangles, attributes):
+        h, n, a, b, c = prism_of(v1, v2, v3)
+        prisms.append((fx(h), len(verts), len(norms), len(norms) + 1, len(norms) + 2, len(norms) + 3, attr))
+        verts.append(v1)
+        norms += [n, a, b, c]
+    vb = b"".join(int(fx(x)).to_bytes(4, "little", signed=True) for v in verts for x in v)
+    nb = b"".join(int(fx(x)).to_bytes(2, "little", signed=True) for v in norms for x in v)
+    nb += b"\0" * (-len(nb) % 4)
+    dtype = [("h", "<i4"), ("p", "<u2"), ("f", "<u2"), ("a", "<u2"), ("b", "<u2"), ("c", "<u2"), ("t", "<u2")]
+    pb = np.array(prisms, dtype=dtype).tobytes()
+    pv, pn = at, at + len(vb)
+    pp = pn + len(nb)
+    ram.write_bytes(pv, vb + nb + pb)
+    for i, ptr in enumerate((pv, pn, pp - 0x10, pp + len(pb))):
+        ram.write(KCL_HEADER + REGIONS[code] + 4 * i, "<u4", ptr)

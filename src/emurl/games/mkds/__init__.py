@@ -10,6 +10,8 @@ The integration's data (memory map, scenarios, action sets) is in
 - :mod:`~emurl.states.mkds`: drive the menus to a Time Trial and save a state;
 - :mod:`~emurl.states.check`: ``emurl games check``: a live table of the variables;
 - :mod:`~emurl.games.mkds.features`: memory features (checkpoint, wall "LiDAR" rays);
+- :mod:`~emurl.games.mkds.kcl`: the course's KCL collision prisms as triangles;
+- :mod:`~emurl.games.mkds.overlay`: the viewer's walls, rays and checkpoint, through the race camera;
 - :mod:`~emurl.cli.mkds`: ``emurl mkds ...`` sub-commands.
 
 Several start states drawn per episode: :mod:`emurl.wrappers.curriculum` (any game).

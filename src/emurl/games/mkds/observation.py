@@ -13,6 +13,7 @@ import numpy as np
 
 from emurl.games.mkds import game
 from emurl.games.mkds.features import FX, RaceFeatures
+from emurl.games.mkds.overlay import overlay_shapes, race_overlay
 from emurl.games.racing import feature_names, feature_space
 
 
@@ -71,6 +72,16 @@ class FeatureObservation:
     def observe(self, values: dict, seat: int = 0, emulator=None) -> dict[str, np.ndarray]:
         """``{"features": float32 (K,)}``."""
         return {"features": self.vector(emulator, values)}
+
+    def overlay(self, values: dict, emulator=None) -> dict:
+        """What a watched worker publishes: walls near the kart, rays, next checkpoint and the
+        camera (:func:`emurl.games.mkds.overlay.race_overlay`, with this object's rays)."""
+        return race_overlay(self.race, values, emulator)
+
+    @staticmethod
+    def overlay_shapes(overlay: dict, layers, frame_shape) -> list[tuple]:
+        """What a viewer draws for :meth:`overlay`'s data: :func:`emurl.games.mkds.overlay.overlay_shapes`."""
+        return overlay_shapes(overlay, layers, frame_shape)
 
 
 __all__ = ["FeatureObservation"]
