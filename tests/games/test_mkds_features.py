@@ -19,45 +19,7 @@ from emurl.games.mkds.features import (
     read_kcl,
 )
 from emurl.wrappers.race_features import RaceFeaturesObservation
-from mkds_memory import CPOI_AT, KCL_AT, KCL_HEADER, POINTERS, REGIONS, STRUCTS, FakeDs, build_memory, fx
-
-
-def _unit(v):
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v)
-
-
-def prism_of(v1, v2, v3):
-    """(height, face normal, edge normals 1-3) of a triangle: the inverse of the KCL formula."""
-    v1, v2, v3 = (np.asarray(v, float) for v in (v1, v2, v3))
-    n = _unit(np.cross(v2 - v1, v3 - v1))
-    a = _unit(np.cross(n, v3 - v1))  # normal to edge v1-v3, away from v2
-    a = -a if a @ (v2 - v1) > 0 else a
-    b = _unit(np.cross(n, v2 - v1))  # normal to edge v1-v2, away from v3
-    b = -b if b @ (v3 - v1) > 0 else b
-    c = _unit(np.cross(n, v3 - v2))  # normal to edge v2-v3, away from v1
-    c = -c if c @ (v1 - v2) > 0 else c
-    return float((v2 - v1) @ c), n, a, b, c
-
-
-def write_kcl(ram: FakeDs, header: int, at: int, triangles, attributes) -> None:
-    """Lay a KCL out in RAM as the game holds it: vertices, normals, prisms, octree; header at ``header``."""
-    verts, norms, prisms = [], [], []
-    for (v1, v2, v3), attr in zip(triangles, attributes):
-        h, n, a, b, c = prism_of(v1, v2, v3)
-        prisms.append((fx(h), len(verts), len(norms), len(norms) + 1, len(norms) + 2, len(norms) + 3, attr))
-        verts.append(v1)
-        norms += [n, a, b, c]
-    vb = b"".join(int(fx(x)).to_bytes(4, "little", signed=True) for v in verts for x in v)
-    nb = b"".join(int(fx(x)).to_bytes(2, "little", signed=True) for v in norms for x in v)
-    nb += b"\0" * (-len(nb) % 4)
-    pb = b"".join(np.array([p], dtype=[("h", "<i4"), ("p", "<u2"), ("f", "<u2"), ("a", "<u2"), ("b", "<u2"),
-                                       ("c", "<u2"), ("t", "<u2")]).tobytes() for p in prisms)
-    pv, pn = at, at + len(vb)
-    pp = pn + len(nb)
-    ram.write_bytes(pv, vb + nb + pb)
-    for i, ptr in enumerate((pv, pn, pp - 0x10, pp + len(pb))):
-        ram.write(header + 4 * i, "<u4", ptr)
+from mkds_memory import CPOI_AT, KCL_HEADER, POINTERS, REGIONS, STRUCTS, build_memory, fx, write_kcl
 
 
 WALL, FLOOR = (1 << 14) | (8 << 8), (1 << 15) | (0 << 8)
@@ -80,7 +42,6 @@ def room(half=100.0, height=50.0):
 
 
 def race_memory(code="AMCE"):
-    off = REGIONS[code]
     facts = {
         "position_x": ("driver", 0x80, "<i4", fx(20.0), 20.0),
         "position_y": ("driver", 0x84, "<i4", fx(0.0), 0.0),
@@ -90,7 +51,7 @@ def race_memory(code="AMCE"):
     }
     ram = build_memory(code, facts=facts)
     tris, attrs = room()
-    write_kcl(ram, KCL_HEADER + off, KCL_AT, tris, attrs)
+    write_kcl(ram, tris, attrs, code)
     cps = [(-50, -60, 50, -60), (-50, 60, 50, 60), (-60, -50, -60, 50)]
     for i, (x1, z1, x2, z2) in enumerate(cps):
         for j, val in enumerate((x1, z1, x2, z2)):
