@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -144,6 +145,30 @@ def test_minikart_evaluation_movies_replay_bit_for_bit_on_desmume(tmp_path):
     assert (m.system, m.backend, m.players) == ("NintendoDs", "desmume", 1)
     final = m.metadata["final"]
     assert bare_replay_digest(m) == {k: final[k] for k in ("screen_sha1", "ram_sha1")}
+
+    # as a .dsm (from power-on: Track0's input script first), DeSmuME's own movie player ends
+    # on the same screen and RAM
+    dsm = tmp_path / "race.dsm"
+    assert main(["convert", res["per_episode"][0]["movie"], str(dsm)]) == 0
+    played = load_movie(dsm)
+    script = load_integration(m.game).states("desmume")["Track0"].with_suffix(".json")
+    assert played.frames == m.frames + json.loads(script.read_text())["frames_from_power_on"]
+    out = subprocess.run([sys.executable, "-c", DESMUME_PLAYS, str(load_integration(m.game).require_rom()), str(dsm),
+                          str(played.frames)], capture_output=True, text=True, timeout=240,
+                         env=dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.splitlines()[-1]) == {k: final[k] for k in ("screen_sha1", "ram_sha1")}
+
+
+DESMUME_PLAYS = """
+import json, sys
+from emurl.emulators import open_emulator
+from emurl.movies.record import state_digest
+emu = open_emulator(sys.argv[1], "NintendoDs", "desmume")
+emu._emu.movie.play(sys.argv[2])  # DeSmuME's player: a reset, then the .dsm's inputs frame by frame
+emu.step(int(sys.argv[3]))
+print(json.dumps(state_digest(emu)))
+"""
 
 
 def test_minidoc_two_players_and_a_seeded_start_replay_bit_for_bit(tmp_path):

@@ -21,6 +21,7 @@ from emurl.imitation.episodes import EpisodeReplay, is_episode, mismatches
 from emurl.movies import load_movie, save_movie
 from emurl.movies.dsm import write_dsm
 from emurl.movies.mkds_ghosts import RACE_LOAD_FRAMES, read_ghosts
+from emurl.movies.power_on import power_on_movie
 from emurl.movies.replay import replay, start_state_bytes, write_video
 
 
@@ -75,6 +76,11 @@ def _replay(args) -> int:
 
 def _convert(args) -> int:
     movie = load_movie(args.movie)
+    if os.path.splitext(args.out)[1].lower() == ".dsm" and movie.start_state is not None:
+        # a .dsm plays from power-on: the input script that made the start state comes first
+        movie = power_on_movie(movie, args.game_path)
+        print(f"from power-on: {movie.metadata['power_on']['script_frames']} frames of state "
+              f"{movie.metadata['power_on']['state']}'s input script, then the movie's")
     if os.path.splitext(args.out)[1].lower() == ".bk2" and isinstance(movie.start_state, str):
         # stable-retro's .bk2 holds the start state's bytes (Core.bin), not a name
         movie.start_state = start_state_bytes(movie, "retro", args.game_path)
@@ -157,7 +163,8 @@ def register(subparsers) -> None:
                                               "and .dsm (DeSmuME), by extension")
     p.add_argument("movie", help="the movie file (.emv, .bk2 or .dsm)")
     p.add_argument("out", help="the movie to write (.emv, .bk2 or .dsm); a .dsm starts from power-on, so a movie "
-                               "from a savestate (an evaluation episode) converts to .emv or .bk2 only")
+                               "from one of the game's start states (an evaluation episode) gets the input script "
+                               "that made the state in front of it")
     p.add_argument("--game-path", help="extra integration folders (to find a named start state)")
     p.set_defaults(func=_convert)
 
