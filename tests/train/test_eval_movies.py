@@ -16,7 +16,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from emurl.cli import main
 from emurl.emulators import open_emulator
@@ -24,7 +23,6 @@ from emurl.envs import EnvSpec, build_env
 from emurl.games import load_integration
 from emurl.imitation.episodes import EpisodeReplay, mismatches, replay_episode
 from emurl.movies import Movie, load_movie
-from emurl.movies.bk2 import write_bk2
 from emurl.movies.record import state_digest
 from emurl.movies.replay import replay
 from emurl.train.evaluate import EvalMovies, evaluate, run_episodes
