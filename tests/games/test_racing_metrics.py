@@ -183,7 +183,8 @@ def mkds(frame, lap, progress, speed, floor):
 
 def test_mario_kart_ds_metrics_on_a_synthetic_trace():
     infos = [mkds(1, 1, 0.0, 0.0, 0),  # reset: the race's first frame, the first lap's counter (first_lap = 1)
-             mkds(241, 1, 0.0, 0.0, 0),  # countdown: the race frame counter runs
+             mkds(61, 1, 0.0, 0.0, 0),  # countdown: the race frame counter runs, the clock does not (GO at 121)
+             mkds(241, 1, 0.0, 0.0, 0),  # racing, standing
              mkds(300, 1, 0.2, 50.0, 0), mkds(400, 1, 0.6, 60.0, 3),  # off-road
              mkds(500, 2, 1.05, 70.0, 8), mkds(520, 2, 1.1, 10.0, 8),  # lap 1 done; a wall, held: one hit
              mkds(600, 2, 1.5, 60.0, 0), mkds(700, 3, 2.0, 65.0, 8)]  # lap 2 done: 2 laps finish; another wall
@@ -194,8 +195,8 @@ def test_mario_kart_ds_metrics_on_a_synthetic_trace():
     speeds = [0.0, 50.0, 60.0, 70.0, 10.0, 60.0, 65.0]
     assert got[-1]["metrics"] == pytest.approx({
         "lap_completion": 1.0, "finished": 1.0, "laps_completed": 2.0,
-        "lap1_time_s": 499 / DS_HZ, "lap2_time_s": 200 / DS_HZ, "lap_time_s": 349.5 / DS_HZ, "best_lap_time_s": 200 / DS_HZ,
-        "race_time_s": 699 / DS_HZ, "average_speed": sum(speeds) / 7, "offroad_fraction": 1 / 7, "wall_hits": 2.0})
+        "lap1_time_s": 379 / DS_HZ, "lap2_time_s": 200 / DS_HZ, "lap_time_s": 289.5 / DS_HZ, "best_lap_time_s": 200 / DS_HZ,
+        "race_time_s": 579 / DS_HZ, "average_speed": sum(speeds) / 7, "offroad_fraction": 1 / 7, "wall_hits": 2.0})
 
 
 def smk(minutes, seconds, hundredths, lap, checkpoint, speed, surface, mode=0x1C):
@@ -233,7 +234,8 @@ def test_an_episode_that_starts_mid_lap_counts_only_its_own_laps_and_no_race_tim
 
 
 def test_truncated_episodes_report_metrics_and_evaluations_summarize_them():
-    infos = [mkds(1, 1, 0.0, 0.0, 0), mkds(100, 1, 0.1, 10.0, 0), mkds(200, 1, 0.2, 20.0, 3), mkds(300, 1, 0.3, 30.0, 0)]
+    # racing from GO (race frame 121)
+    infos = [mkds(1, 1, 0.0, 0.0, 0), mkds(150, 1, 0.1, 10.0, 0), mkds(200, 1, 0.2, 20.0, 3), mkds(300, 1, 0.3, 30.0, 0)]
     env = gym.wrappers.TimeLimit(Playback(infos), 2)
     env = RecordEpisodeMetrics(env, MkdsMetrics())
     env.reset()
