@@ -28,6 +28,9 @@ def emurl_data_dir(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EMURL_DATA_DIR", str(path))
         mp.delenv("EMURL_GAME_PATH", raising=False)
+        # a model.learn() without a TensorBoard folder makes Stable-Baselines3 write an empty
+        # SB3-<time> folder; in the session's tmp folder, not the machine's /tmp
+        mp.setenv("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3-logs")))
         yield path
 
 
