@@ -46,6 +46,32 @@ def test_features_of_a_known_board():
     assert placement_features(pf, 1, 2)[1][F["bury_a"]] == 1
 
 
+def test_greedy_terms_of_known_boards():
+    # column 0: three red viruses (0xD1) at the bottom; a red-blue capsule (first red, second blue)
+    x = placement_features(_board({(15, 0): 0xD1, (14, 0): 0xD1, (13, 0): 0xD1}), 1, 2)
+    greedy = ("virus", "lines", "halves", "touch", "cover", "holes", "height", "danger", "lag")
+    terms = lambda i: tuple(int(x[i][F[n]]) for n in greedy)  # noqa: E731
+    # vertical, red at the bottom: a column of 4 reds, 3 of them viruses; the stack stays 3 high (the
+    # clear is not applied); q = 100 * 3 + 20 * 1 + 1 - 3 = 318, the best there is: lag 0
+    assert terms(0 * 4 + 1) == (3, 1, 1, 0, 0, 0, 3, 0, 0)
+    # horizontal, red over the viruses, blue over the empty column 1: the same clear (q 318)
+    assert terms(0 * 4 + 0) == (3, 1, 1, 0, 0, 0, 3, 0, 0)
+    # vertical, blue at the bottom: blue covers a red virus and red rests on blue with the viruses
+    # below (cover 2), the stack 5 high: q = -12 - 5 = -17, lag 318 + 17 capped at 255
+    assert terms(0 * 4 + 3) == (0, 0, 0, 0, 2, 0, 5, 0, 255)
+    # horizontal, blue on the viruses and red over column 1's 3-cell gap: holes 3, cover 1 (blue on red)
+    assert terms(0 * 4 + 2)[:7] == (0, 0, 0, 0, 1, 3, 4)
+    # column 3: eight halves, yellow and red in turn from the floor (no run), a blue virus at column 2 row 8
+    # (from the bottom): a blue-blue capsule standing on column 3 touches it, tops out at 10: danger 10 - 6
+    stack = {(15 - r, 3): 0x80 | (r & 1) for r in range(8)}
+    y = placement_features(_board(stack | {(7, 2): 0xD2}), 2, 2)
+    assert tuple(int(y[3 * 4 + 1][F[n]]) for n in greedy[:8]) == (0, 0, 0, 1, 0, 0, 10, 4)
+    # the top row: a vertical capsule locked there keeps its lower half only (rules.c lock)
+    full = {(r, 5): 0x80 | (r % 2) for r in range(1, 16)}
+    z = placement_features(_board(full), 0, 0)
+    assert z[5 * 4 + 1][F["land"]] == 15 and z[5 * 4 + 1][F["height"]] == 16
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.binary(min_size=128, max_size=128), st.integers(0, 2), st.integers(0, 2))
 def test_features_are_bytes_in_their_ranges(pf, first, second):
@@ -53,6 +79,10 @@ def test_features_are_bytes_in_their_ranges(pf, first, second):
     assert x.shape == (32, N_FEATURES) and x.dtype == np.uint8
     assert x[:, F["land"]].max() <= 16 and x[:, F["run"]].max() <= 15 and x[:, F["x"]].max() <= 7
     assert (x[:, F["run"]] == x[:, [F["va"], F["vb"], F["ha"], F["hb"]]].max(axis=1)).all()
+    assert x[:, F["lines"]].max() <= 4 and x[:, F["height"]].max() <= 16 and x[:, F["danger"]].max() <= 10
+    # the lag is 0 for a best placement: every capsule has one, unless every column is full
+    scored = x[:, F["height"]] > 0
+    assert not scored.any() or (x[scored, F["lag"]] == 0).any()
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +111,9 @@ def test_distill_writes_its_report_and_files(distilled):
         assert (distilled / "distill" / name).is_file()
     tree = Tree.load(distilled / "distill" / "tree.json")
     assert tree.n_nodes == report["nodes"]
+    # the exports name the feature layout the caller writes (the last one: lag)
+    assert f"TREE_FEATURES+{N_FEATURES - 1}: lag" in (distilled / "distill" / "tree.s").read_text()
+    assert f"f[{N_FEATURES - 1}]: lag" in (distilled / "distill" / "tree.c").read_text()
 
 
 def test_recorded_states_are_the_features_of_their_boards(distilled):

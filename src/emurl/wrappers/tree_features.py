@@ -24,7 +24,7 @@ def seat_tree_features(values, seat: int) -> np.ndarray:
 
 
 class TreeFeaturesInfo(gym.Wrapper):
-    """Add ``info["tree_features"]`` (uint8 (32, 14): a row per placement, :data:`NAMES`) to every reset and step of a
+    """Add ``info["tree_features"]`` (uint8 (32, :data:`N_FEATURES`): a row per placement, :data:`NAMES`) to every reset and step of a
     placement env (:class:`~emurl.wrappers.placement.PlacementActions` on ``MiniDoc-Nes`` or
     ``DrMario-Nes``), and :meth:`greedy` (the integration's rule-based player's placement
     for the piece now).

@@ -4,8 +4,9 @@ the few opcodes the routine uses, to check the assembled bytes against the Pytho
 
 The ca65 routine ``tree_score`` reads one placement's features from ``TREE_FEATURES`` (one
 byte each, in :data:`~emurl.games.drmario.tree_features.NAMES` order, written there by the
-caller; zero page by default, so each load is 2 bytes) and returns its score in A; the
-caller keeps the best of the reachable placements (the lowest index among equals). Each inner
+caller, which computes them as that module's docstring says; zero page by default, so each
+load is 2 bytes; both exports list the tree's feature names in a comment) and returns its
+score in A; the caller keeps the best of the reachable placements (the lowest index among equals). Each inner
 node is ``LDA feature / CMP #threshold+1 / BCS right`` (6 bytes; when the left subtree is
 longer than a branch reaches, ``BCC +3 / JMP right``: 9 bytes), each leaf ``LDA #score /
 RTS`` (3 bytes). Opcodes used: LDA #imm (A9), LDA zp (A5), LDA abs (AD), CMP #imm (C9),
@@ -27,7 +28,7 @@ from emurl.fileio import atomic_write
 from emurl.train.distill.tree import LEAF, Tree
 
 FEATURES_BASE = 0x60
-"""Default address of the features (zero page 0x60-0x8A: below cc65's runtime at 0xC0)."""
+"""Default address of the features (zero page from 0x60: the 23 features end at 0x76, below cc65's runtime at 0xC0)."""
 
 LOAD = 0x8000
 """Where the size check and the interpreter load the routine (any ROM address serves)."""
@@ -36,8 +37,9 @@ LOAD = 0x8000
 def to_c(tree: Tree, name: str = "emurl_tree") -> str:
     """C source: ``unsigned char <name>(const unsigned char *f)`` returns the score (0-255)
     of the placement whose features (one byte each) ``f`` points to."""
-    lines = ["/* A distilled placement scorer (emurl distill); f: one placement's features, one byte each. */",
-             f"unsigned char {name}(const unsigned char *f)", "{"]
+    lines = ["/* A distilled placement scorer (emurl distill); f: one placement's features, one byte each. */"]
+    lines += [f"/* f[{i}]: {n} */" for i, n in enumerate(tree.names)]
+    lines += [f"unsigned char {name}(const unsigned char *f)", "{"]
 
     def emit(i: int, indent: str) -> None:
         if tree.left[i] == LEAF:
@@ -75,6 +77,7 @@ def to_ca65(tree: Tree, features_base: int = FEATURES_BASE, name: str = "tree_sc
     sizes = _sizes(tree, load)
     out = ["; A distilled placement scorer (emurl distill): A = the score (0-255) of one placement.",
            "; In: its features, one byte each, at TREE_FEATURES. Clobbers A and the flags.",
+           *[f"; TREE_FEATURES+{i}: {n}" for i, n in enumerate(tree.names)],
            ".ifndef TREE_FEATURES", f"TREE_FEATURES = ${features_base:04X}", ".endif",
            f".export {name}", '.segment "CODE"', f".proc {name}"]
 
