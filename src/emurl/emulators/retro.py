@@ -54,6 +54,18 @@ def core_info(system: str) -> dict:
         ) from None
 
 
+def _overlay(spec) -> tuple[np.dtype, np.dtype, int] | None:
+    """A core's memory overlay (``cores/*.json``'s ``"overlay"``, e.g. Genesis's ``["=", ">", 2]``:
+    RAM held as 16-bit words in native order, read as big-endian ones) as (backing numpy
+    dtype, real numpy dtype, width); None where the core has none or both orders agree."""
+    if not spec:
+        return None
+    backing, real, width = spec
+    order = {"<": "<", "|": "<", ">": ">", "=": "="}
+    backing, real = (np.dtype(f"{order[c]}u{int(width)}") for c in (backing, real))
+    return None if backing == real else (backing, real, int(width))
+
+
 class RetroBackend:
     """One libretro core (Stella, Genesis Plus GX, Snes9x, FCEUmm, Gambatte, mGBA, melonDS, ...).
 
@@ -73,6 +85,13 @@ class RetroBackend:
 
     backend = "retro"
     _slot = "retro"  # the melonds backend shares stable-retro, and so its one slot
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A subclass that reads elsewhere (melonDS moves DS addresses to its block at 0)
+        # offers spans only if it says how: inherited ones would read the wrong bytes.
+        if "read" in vars(cls) and "read_spans" not in vars(cls):
+            cls.read_spans = None
 
     def __init__(self, rom_path: str):
         import stable_retro  # lazy: see system_of_rom
@@ -96,6 +115,9 @@ class RetroBackend:
         self._data = stable_retro.data.GameData()
         self._em.configure_data(self._data)
         self._memory = self._data.memory
+        self._overlay = _overlay(info.get("overlay"))
+        self._located: dict = {}  # read_spans' spans → where they lie in the blocks
+        self._last_spans = self._last_located = None
         self.frame_rate = float(self._em.get_screen_rate()) or 60.0
         self.players = PLAYERS.get(self.system, 1)
         self._closed = False
@@ -129,13 +151,57 @@ class RetroBackend:
         self._memory.assign(address, dtype, value)
 
     def read_bytes(self, address: int, size: int) -> bytes:
-        """``size`` raw bytes from ``address``: a slice of the RAM block that holds them
-        (~2 us for a 128-byte playfield, against ~40 us a byte at a time through the memory
-        map, which a range across blocks or outside them still takes)."""
-        for start, block in self._memory.blocks.items():
+        """``size`` bytes from ``address``, as :meth:`read` sees them (``read(a, "|u1")`` for
+        each): a slice of the RAM block that holds them (~2 us for a 128-byte playfield,
+        against ~40 us a byte at a time through the memory map, which a range across
+        blocks or outside them still takes). On cores with a memory overlay (Genesis: RAM
+        held as native-order 16-bit words, read big-endian) the slice is converted."""
+        blocks = self._memory.blocks
+        for start, block in blocks.items():
             if start <= address and address + size <= start + len(block):
-                return bytes(block[address - start: address - start + size])
+                return self._slice(block, address - start, size)
         return bytes(self._memory.extract(address + i, "|u1") for i in range(size))
+
+    def read_spans(self, spans: tuple[tuple[int, int], ...]) -> bytes:
+        """The bytes of each ``(address, size)`` span, as :meth:`read_bytes` gives them,
+        concatenated in order: one copy of RAM for all of them (~2 us for MiniDoc's four
+        spans, against ~0.3 us per ``read``). What :class:`~emurl.games.variables.VariableReader`
+        decodes a game's fixed-address variables from.
+
+        Raises:
+            EmulatorError: a span is not inside one block of :attr:`memory_blocks`.
+        """
+        if spans is self._last_spans:  # a reader asks with the same tuple every step
+            located = self._last_located
+        else:
+            located = self._located.get(spans)
+            if located is None:
+                located = self._located[spans] = tuple(self._locate(a, n) for a, n in spans)
+            self._last_spans, self._last_located = spans, located
+        blocks = self._memory.blocks
+        if self._overlay is None:
+            return b"".join([blocks[start][lo:hi] for start, lo, hi in located])
+        return b"".join([self._slice(blocks[start], lo, hi - lo) for start, lo, hi in located])
+
+    def _locate(self, address: int, size: int) -> tuple[int, int, int]:
+        """(block start, first offset, end offset) of a span inside one block."""
+        for start, n in self.memory_blocks.items():
+            if start <= address and address + size <= start + n:
+                return start, address - start, address - start + size
+        raise EmulatorError(f"{self.system}: {address:#x}-{address + size - 1:#x} is not inside one memory block "
+                            f"({', '.join(f'{s:#x}+{n:#x}' for s, n in sorted(self.memory_blocks.items()))})")
+
+    def _slice(self, block: bytes, offset: int, size: int) -> bytes:
+        """``size`` bytes of ``block`` from ``offset``, through the core's overlay if it has one
+        (stable-retro's ``MemoryOverlay``: whole words of the backing byte order, re-encoded
+        in the real one; a block's words start at its first byte)."""
+        if self._overlay is None:
+            return bytes(block[offset:offset + size])
+        backing, real, width = self._overlay
+        lo = offset - offset % width
+        hi = -(-(offset + size) // width) * width
+        words = np.frombuffer(block[lo:hi], backing).astype(real).tobytes()
+        return words[offset - lo:offset - lo + size]
 
     @property
     def memory_blocks(self) -> dict[int, int]:

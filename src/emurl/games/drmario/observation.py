@@ -43,6 +43,7 @@ index   meaning (block offset)
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import itemgetter
 from typing import Mapping
 
 import numpy as np
@@ -50,11 +51,11 @@ import numpy as np
 from emurl.games.drmario.board import (
     COLUMNS,
     EMPTY,
+    EMPTY_TILE,
     FLASH,
     ROWS,
     board,
     capsule_cells,
-    capsule_is_falling,
     classify,
     colours,
     column_heights,
@@ -100,36 +101,71 @@ _BOARD_PLANES = np.stack([np.isin(classify(_TILES), (EMPTY, FLASH))]  # a cleare
 
 
 @lru_cache(maxsize=16)
-def _board_part(key: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Planes 0-3 (uint8 (4, 16, 8)) and column heights / 16 (float32 (8,)) of a playfield's
-    128 bytes. Cached: a board changes only when a capsule lands or cells clear, while
-    the observation is built every step for both seats."""
+def _board_part(key: bytes) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Planes 0-5 of a side with no capsule shown (uint8 (6, 16, 8), read-only: planes 0-3
+    from the playfield's 128 bytes, 4-5 zero) and its column heights / 16 (8 floats, each a
+    float32 value). Cached: a board changes only when a capsule lands or cells clear,
+    while the observation is built every step for both seats."""
     tiles = board(key)
-    part = np.ascontiguousarray(_BOARD_PLANES[tiles].transpose(2, 0, 1))
-    heights = (column_heights(tiles) / float(ROWS)).astype(np.float32)
-    part.flags.writeable = heights.flags.writeable = False
-    return part, heights
+    planes = np.zeros((6, ROWS, COLUMNS), np.uint8)
+    planes[:4] = _BOARD_PLANES[tiles].transpose(2, 0, 1)
+    planes.flags.writeable = False
+    return planes, tuple((column_heights(tiles) / float(ROWS)).astype(np.float32).tolist())
 
 
-def _fill_side(planes: np.ndarray, vec: np.ndarray, values: Mapping, player: int) -> None:
-    n = _SIDE_NAMES[player]
-    tiles = board(values[n["playfield"]])
-    part, heights = _board_part(tiles.tobytes())
-    planes[:4] = part
-    capsule = capsule_cells(values[n["capsule_x"]], values[n["capsule_y"]], values[n["rotation"]])
-    falling = capsule_is_falling(tiles, capsule)
-    if falling:
-        for plane, cell in ((4, capsule.first), (5, capsule.second)):
-            if cell is not None:
-                planes[plane][cell] = 1
-    vec[0] = int(values[n["viruses"]]) / MAX_VIRUSES
-    vec[1] = float(falling)
-    for i, key in enumerate(("capsule_left", "capsule_right", "next_left", "next_right")):
-        colour = int(values[n[key]])
-        if 0 <= colour <= 2:
-            vec[2 + 3 * i + colour] = 1.0
-    vec[14] = int(values[n["speed_counter"]]) / 255.0
-    vec[15:23] = heights
+@lru_cache(maxsize=4096)
+def _capsule_cells(x: int, y: int, rotation: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The capsule's halves inside the bottle (:func:`~emurl.games.drmario.board.capsule_cells`):
+    their flat cell indices (row * 8 + column), and their indices in planes 0-5 flattened
+    (plane 4 for the first colour's half, 5 for the second's)."""
+    cells = capsule_cells(x, y, rotation)
+    inside = [(plane, c[0] * COLUMNS + c[1]) for plane, c in ((4, cells.first), (5, cells.second)) if c is not None]
+    return tuple(c for _, c in inside), tuple(plane * ROWS * COLUMNS + c for plane, c in inside)
+
+
+_ONE_HOT = {0: (1.0, 0.0, 0.0), 1: (0.0, 1.0, 0.0), 2: (0.0, 0.0, 1.0)}
+_NO_COLOUR = (0.0, 0.0, 0.0)
+_PLANE = ROWS * COLUMNS
+_NO_SIDE = (np.zeros((6, ROWS, COLUMNS), np.uint8), (), (0.0,) * SIDE)  # the opponent of a one-player game
+_NO_SIDE[0].flags.writeable = False
+_SIDE_VALUES = {p: itemgetter(*(n[k] for k in ("playfield", "capsule_x", "capsule_y", "rotation", "viruses", "capsule_left",
+                                               "capsule_right", "next_left", "next_right", "speed_counter")))
+                for p, n in _SIDE_NAMES.items()}
+
+
+def _side(values: Mapping, player: int) -> tuple[np.ndarray, tuple[int, ...], tuple[float, ...]]:
+    """Seat ``player``'s own half of an observation (the module docstring's planes 0-5 and
+    block +0..22): planes 0-5 without the capsule (uint8 (6, 16, 8), read-only), the flat
+    indices into them of the falling capsule's cells (none while no capsule falls), and
+    the 23 values of the vector block."""
+    block, x, y, rotation, viruses, left, right, next_left, next_right, speed = _SIDE_VALUES[player](values)
+    if type(block) is np.ndarray and block.dtype == np.uint8 and block.shape == (ROWS, COLUMNS):
+        key = block.tobytes()  # the array variable as the reader gives it: board() would return it as is
+    else:
+        key = board(block).tobytes()
+    planes, heights = _board_part(key)
+    cells, shown = _capsule_cells(int(x), int(y), int(rotation) & 3)
+    # capsule_is_falling: a cell in the bottle, and every such cell empty
+    falling = bool(cells) and key[cells[0]] == EMPTY_TILE and (len(cells) == 1 or key[cells[1]] == EMPTY_TILE)
+    if not falling:
+        shown = ()
+    one_hot = _ONE_HOT.get
+    vec = (int(viruses) / MAX_VIRUSES, float(falling), *one_hot(int(left), _NO_COLOUR), *one_hot(int(right), _NO_COLOUR),
+           *one_hot(int(next_left), _NO_COLOUR), *one_hot(int(next_right), _NO_COLOUR), int(speed) / 255.0, *heights)
+    return planes, shown, vec
+
+
+def _assemble(own: tuple, opp: tuple | None) -> tuple[np.ndarray, np.ndarray]:
+    """One seat's observation, new arrays, from its own side and the opponent's (None: zeros)."""
+    opp = _NO_SIDE if opp is None else opp
+    planes = np.concatenate((own[0], opp[0]))
+    if own[1] or opp[1]:
+        flat = planes.reshape(-1)
+        for i in own[1]:
+            flat[i] = 1
+        for i in opp[1]:
+            flat[6 * _PLANE + i] = 1
+    return planes, np.array(own[2] + opp[2], np.float32)
 
 
 def planes_and_vector(values: Mapping, player: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -150,12 +186,8 @@ def planes_and_vector(values: Mapping, player: int = 1) -> tuple[np.ndarray, np.
         playfield is not 128 bytes.
     """
     p = _seat(player)
-    planes = np.zeros(PLANES_SHAPE, np.uint8)
-    vec = np.zeros(VECTOR_SIZE, np.float32)
-    _fill_side(planes[:6], vec[:SIDE], values, p)
-    if _two_player(values):
-        _fill_side(planes[6:], vec[SIDE:], values, other(p))
-    return planes, vec
+    own = _side(values, p)
+    return _assemble(own, _side(values, other(p)) if _two_player(values) else None)
 
 
 def planes(values: Mapping, player: int = 1) -> np.ndarray:
@@ -178,9 +210,26 @@ class Features:
         "vector": ((VECTOR_SIZE,), "float32", 0.0, 1.0),
     }
 
+    def __init__(self):
+        self._values = None  # the variables dict the sides below were built from
+        self._sides: dict = {}  # player → _side(values, player)
+
     def observe(self, values: Mapping, seat: int) -> dict[str, np.ndarray]:
-        planes_, vector_ = planes_and_vector(values, seat + 1)
+        """``{"planes": uint8 (12, 16, 8), "vector": float32 (46,)}`` of seat ``seat``, new
+        arrays. Each player's half is built once per ``values`` dict (the env asks for
+        every seat with the same one; it is a new dict each step, never changed)."""
+        if values is not self._values:
+            self._values, self._sides = values, {}
+        p = _seat(seat + 1)
+        own = self._side(values, p)
+        planes_, vector_ = _assemble(own, self._side(values, other(p)) if _two_player(values) else None)
         return {"planes": planes_, "vector": vector_}
+
+    def _side(self, values: Mapping, player: int) -> tuple[np.ndarray, np.ndarray]:
+        side = self._sides.get(player)
+        if side is None:
+            side = self._sides[player] = _side(values, player)
+        return side
 
 
 __all__ = ["Features", "MAX_VIRUSES", "N_PLANES", "PLANES_SHAPE", "SIDE", "VECTOR_SIZE", "other", "planes", "planes_and_vector",

@@ -49,13 +49,14 @@ only as changes from their values at reset. A top-out is p's way of losing: it g
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
 from emurl.errors import IntegrationError
 from emurl.games.scenario import option_values
-from emurl.games.drmario.board import VIRUS_CELL, board, classify, column_heights, count_lines, holes, newly_cleared
+from emurl.games.drmario.board import COLUMNS, ROWS, VIRUS_CELL, board, classify, column_heights, count_lines, holes, newly_cleared
 from emurl.games.drmario.observation import other, side_names
 
 GLOBAL = ("mode", "winner", "players")
@@ -155,9 +156,15 @@ class Match:
     defaults: ClassVar[MatchOptions] = MatchOptions()
 
     def __init__(self, options: MatchOptions | None = None):
-        self.options = options or self.defaults
-        self._names = side_names(self.options.player)
-        self._opp = side_names(other(self.options.player))
+        self.options = o = options or self.defaults
+        self._names = n = side_names(o.player)
+        self._opp = side_names(other(o.player))
+        # looked up once: _update runs every agent step for every seat
+        self._step_values = itemgetter(n["playfield"], n["viruses"], n["capsule_y"], n["capsule_left"],
+                                       n["capsule_right"], "players", self._opp["viruses"], "winner", "mode")
+        self._me, self._them = o.player, other(o.player)
+        self._end_reward = {"": 0.0, "draw": 0.0, "win": o.win_reward, "loss": -o.loss_penalty,
+                            "topout": -o.topout_penalty}
         self._ep = _Episode()
 
     @classmethod
@@ -222,10 +229,13 @@ class Match:
             self.reset(v)
             ep = self._ep
         ep.values = v
-        n = self._names
-        tiles = board(v[n["playfield"]])
+        block, viruses, y, left, right, players, opp_viruses, winner, mode = self._step_values(v)
+        if type(block) is np.ndarray and block.dtype == np.uint8 and block.shape == (ROWS, COLUMNS):
+            tiles = block  # the array variable as the reader gives it: board() would return it as is
+        else:
+            tiles = board(block)
         key = tiles.tobytes()
-        viruses = int(v[n["viruses"]])
+        viruses = int(viruses)
         ep.viruses_cleared = max(0, ep.viruses - viruses)
         combo_before = ep.combo
         ep.halves_cleared = 0
@@ -237,34 +247,35 @@ class Match:
             ep.mean_height = float(column_heights(tiles).mean())
             ep.holes = int(holes(tiles).sum())
             ep.tiles, ep.tiles_key = tiles.copy(), key
-        ep.end = self._end(v, viruses)
+        ep.end = end = self._end(v, viruses, int(players) == 2, int(opp_viruses), int(winner), int(mode))
 
-        def paid(lines: int) -> int:
-            return lines if lines >= o.combo_min else 0
-
+        combo_min = o.combo_min  # a combo pays once it has combo_min lines
+        paid = ep.combo if ep.combo >= combo_min else 0
+        paid_before = combo_before if combo_before >= combo_min else 0
         r = (o.virus_reward * ep.viruses_cleared + o.half_reward * ep.halves_cleared
-             + o.combo_reward * (paid(ep.combo) - paid(combo_before)) - o.height_penalty * ep.mean_height)
-        if ep.end != "topout":
+             + o.combo_reward * (paid - paid_before) - o.height_penalty * ep.mean_height)
+        if end != "topout":
             r += o.step_reward
-        r += {"win": o.win_reward, "loss": -o.loss_penalty, "topout": -o.topout_penalty}.get(ep.end, 0.0)
+        r += self._end_reward[end]
         ep.reward = float(r)
 
-        capsule = self._capsule(v)
+        capsule = (int(y), int(left), int(right))  # as _capsule
         if capsule[0] > ep.capsule[0] or capsule[1:] != ep.capsule[1:]:  # a new capsule: a new combo
             ep.combo = 0
         ep.capsule = capsule
         ep.viruses = viruses
-        ep.peak = max(ep.peak, viruses)
+        if viruses > ep.peak:
+            ep.peak = viruses
 
-    def _end(self, v: Mapping[str, Any], viruses: int) -> str:
+    def _end(self, v: Mapping[str, Any], viruses: int, two: bool, opp_viruses: int, winner: int, mode: int) -> str:
+        """How the episode ends at this step ("" while it goes on): the module docstring's
+        order, from the step's variables ``v`` and the values already read from it."""
         ep, n, o = self._ep, self._names, self._opp
-        me, them = self.options.player, other(self.options.player)
-        two = int(v["players"]) == 2
-        opp_viruses = int(v[o["viruses"]])
-        ep.opp_peak = max(ep.opp_peak, opp_viruses)
-        own_clear = viruses == 0 and max(ep.peak, viruses) > 0
+        me, them = self._me, self._them
+        if opp_viruses > ep.opp_peak:
+            ep.opp_peak = opp_viruses
+        own_clear = viruses == 0 and ep.peak > 0  # the count was above 0 in the episode
         opp_clear = two and opp_viruses == 0 and ep.opp_peak > 0
-        winner = int(v["winner"])
         winner = winner if winner != ep.base["winner"] else 0
         if own_clear and opp_clear:
             return "draw"
@@ -272,7 +283,6 @@ class Match:
             return "win"
         if opp_clear or (two and winner == them):
             return "loss"
-        mode = int(v["mode"])
         if mode == self.options.game_over_mode and ep.base["mode"] != mode:
             if not two:
                 return "topout"
