@@ -47,7 +47,11 @@ class Emulator(Protocol):
     with ``render_settle`` (how many frames before a read screen must be drawn too);
     ``stacked`` (DS: whether :meth:`screen` holds both screens) and ``show(which)`` (DS
     backends that output one screen at a time); ``core`` (the emulator core and version,
-    for stamping states); ``default_actions`` (button groups for discrete actions).
+    for stamping states); ``default_actions`` (button groups for discrete actions);
+    ``memory_blocks`` (address → size of each contiguous memory block) with
+    ``read_spans(spans) -> bytes`` (the bytes of several ``(address, size)`` spans in one
+    call: :class:`~emurl.games.variables.VariableReader` decodes fixed-address variables
+    from them).
 
     Attributes:
         system: stable-retro's system name (``"Genesis"``, ``"Atari2600"``, ``"NintendoDs"``).
