@@ -100,6 +100,10 @@ class MelonDSBackend(RetroBackend):
         """The :attr:`shown` screen, uint8 (192, 256, 3) RGB."""
         return self._em.get_screen()
 
+    read_spans = None
+    """None: no span reads (the inherited ones would take DS addresses as the core's own,
+    whose main RAM block starts at 0); each variable is one :meth:`read`."""
+
     def read(self, address: int, dtype: str) -> int:
         _check_main_ram(address, int(dtype[-1]), self.backend)
         return self._memory.extract(address - self._base, dtype)

@@ -86,13 +86,6 @@ class RetroBackend:
     backend = "retro"
     _slot = "retro"  # the melonds backend shares stable-retro, and so its one slot
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # A subclass that reads elsewhere (melonDS moves DS addresses to its block at 0)
-        # offers spans only if it says how: inherited ones would read the wrong bytes.
-        if "read" in vars(cls) and "read_spans" not in vars(cls):
-            cls.read_spans = None
-
     def __init__(self, rom_path: str):
         import stable_retro  # lazy: see system_of_rom
 
