@@ -70,12 +70,14 @@ def board(block) -> np.ndarray:
             an array variable of ``data.json`` such as ``playfield_p1``).
 
     Returns:
-        uint8 (16, 8), ``[row, column]``, row 0 the top: the tile codes (a view of
-        ``block`` where it already is a uint8 array).
+        uint8 (16, 8), ``[row, column]``, row 0 the top: the tile codes (``block`` itself
+        where it already is a uint8 (16, 8) array, else a view of it where it is a uint8 array).
 
     Raises:
         ValueError: ``block`` does not hold 128 bytes.
     """
+    if type(block) is np.ndarray and block.dtype == np.uint8 and block.shape == (ROWS, COLUMNS):
+        return block  # the array variable as the reader gives it (every step, for each seat)
     a = np.frombuffer(block, np.uint8) if isinstance(block, (bytes, bytearray, memoryview)) else np.asarray(block, np.uint8)
     if a.size != SIZE:
         raise ValueError(f"a Dr. Mario playfield is {SIZE} bytes (16 rows x 8 columns), got {a.size}")

@@ -139,10 +139,7 @@ def _side(values: Mapping, player: int) -> tuple[np.ndarray, tuple[int, ...], tu
     indices into them of the falling capsule's cells (none while no capsule falls), and
     the 23 values of the vector block."""
     block, x, y, rotation, viruses, left, right, next_left, next_right, speed = _SIDE_VALUES[player](values)
-    if type(block) is np.ndarray and block.dtype == np.uint8 and block.shape == (ROWS, COLUMNS):
-        key = block.tobytes()  # the array variable as the reader gives it: board() would return it as is
-    else:
-        key = board(block).tobytes()
+    key = board(block).tobytes()
     planes, heights = _board_part(key)
     cells, shown = _capsule_cells(int(x), int(y), int(rotation) & 3)
     # capsule_is_falling: a cell in the bottle, and every such cell empty

@@ -56,7 +56,7 @@ import numpy as np
 
 from emurl.errors import IntegrationError
 from emurl.games.scenario import option_values
-from emurl.games.drmario.board import COLUMNS, ROWS, VIRUS_CELL, board, classify, column_heights, count_lines, holes, newly_cleared
+from emurl.games.drmario.board import VIRUS_CELL, board, classify, column_heights, count_lines, holes, newly_cleared
 from emurl.games.drmario.observation import other, side_names
 
 GLOBAL = ("mode", "winner", "players")
@@ -230,10 +230,7 @@ class Match:
             ep = self._ep
         ep.values = v
         block, viruses, y, left, right, players, opp_viruses, winner, mode = self._step_values(v)
-        if type(block) is np.ndarray and block.dtype == np.uint8 and block.shape == (ROWS, COLUMNS):
-            tiles = block  # the array variable as the reader gives it: board() would return it as is
-        else:
-            tiles = board(block)
+        tiles = board(block)
         key = tiles.tobytes()
         viruses = int(viruses)
         ep.viruses_cleared = max(0, ep.viruses - viruses)
