@@ -85,9 +85,11 @@ from typing import Mapping
 
 import numpy as np
 
-COLUMNS = 8
-ROWS = 16
-N_PLACEMENTS = 32
+from emurl.games.drmario.board import COLUMNS, ROWS
+from emurl.games.drmario.greedy import Weights
+from emurl.games.drmario.placement import N_PLACEMENTS
+
+_WEIGHTS = Weights()
 NAMES: tuple[str, ...] = ("vert", "x", "land", "gap", "va", "vb", "ha", "hb", "run", "bury_a", "bury_b", "top",
                           "same", "spawn", "virus", "lines", "halves", "touch", "cover", "holes", "height", "danger",
                           "lag")
@@ -97,8 +99,10 @@ _GREEDY_FIRST, _LAG_INDEX = NAMES.index("virus"), NAMES.index("lag")
 _EMPTY, _WALL = 9, 8  # colour codes of an empty cell and of outside the bottle (never a capsule colour)
 _CAP = 15
 _LAG = 255
-# the greedy's weights (emurl.games.drmario.greedy.Weights defaults), for ``lag``
-_W_VIRUS, _W_LINE, _W_HALF, _W_TOUCH, _W_COVER, _W_HOLES, _W_HEIGHT, _W_DANGER = 100, 20, 1, 4, 6, 6, 1, 8
+# the greedy's own weights, for ``lag`` (whole numbers, so that q stays an int as on the 6502)
+_W_VIRUS, _W_LINE, _W_HALF, _W_TOUCH, _W_COVER, _W_HOLES, _W_HEIGHT, _W_DANGER = (
+    int(w) for w in (_WEIGHTS.virus, _WEIGHTS.line, _WEIGHTS.half, _WEIGHTS.colour, _WEIGHTS.bury, _WEIGHTS.holes,
+                     _WEIGHTS.height, _WEIGHTS.spawn))
 _SPAWN_COLUMNS, _SPAWN_ROW = (3, 4), 6
 
 
