@@ -317,7 +317,10 @@ class PoolEvaluator(neat.ParallelEvaluator):
             return
         self._closed = True
         if isinstance(self.pool, Executor):
-            stop_pool(self.pool) if now else self.pool.shutdown()
+            if now:
+                stop_pool(self.pool)
+            else:
+                self.pool.shutdown()
         elif now:
             self.pool.terminate()
         else:

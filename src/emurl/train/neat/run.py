@@ -186,6 +186,7 @@ def run(cfg: NeatConfig | None = None, parser=None, resume: str | Path | None = 
     bar = tqdm(total=max(remaining, 0) * pop.config.pop_size, unit="genome", desc=f"NEAT {cfg.game}",
                disable=not progress, dynamic_ncols=True)
     evaluator = reporter = None
+    finished = False
     try:
         if remaining > 0:
             evaluator = PoolEvaluator(make_pool(cfg, pop.config, job=run_dir.name), bar)
@@ -195,21 +196,16 @@ def run(cfg: NeatConfig | None = None, parser=None, resume: str | Path | None = 
             with StopOnSignal() as stop:  # SIGINT / SIGTERM: stop after this generation's checkpoint
                 pop.add_reporter(_StopAfterGeneration(stop))
                 pop.run(evaluator.evaluate, remaining)
+        finished = True
     except (KeyboardInterrupt, _Stopped):
         print(f"stopped; latest checkpoint {latest_checkpoint(run_dir / 'checkpoints')}; continue with: "
               f"emurl neat --resume {run_dir}", file=sys.stderr, flush=True)
-        if evaluator is not None:  # the generation is checkpointed: end the workers now
-            evaluator.close(now=True)
-    except BaseException:
-        if evaluator is not None:
-            evaluator.close(now=True)
-        raise
     finally:
         bar.close()
         if reporter is not None:
             reporter.close()
-        if evaluator is not None:
-            evaluator.close()
+        if evaluator is not None:  # stopped or failed: end the workers now, not after their genomes
+            evaluator.close(now=not finished)
         player.close()
     return run_dir
 
