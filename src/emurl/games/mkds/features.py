@@ -245,9 +245,16 @@ class RaceFeatures:
             nxt = cps[(int(var["checkpoint"].read(emulator)) + 1) % len(cps)]
             out[1], out[2] = checkpoint_angle_distance((px, pz), (fx, fz), nxt)
         if self.n_rays:
-            dirs = ray_directions((fx, fz), self.n_rays, self.fov_degrees)
-            out[3:] = cast_rays((px, py + self.ray_height, pz), dirs, self.walls(emulator), self.max_range)
+            out[3:] = self.cast(emulator, (px, py, pz), (fx, fz))[2]
         return out
+
+    def cast(self, emulator, position: Sequence[float], forward_xz: Sequence[float]):
+        """The wall rays of a kart at ``position`` (x, y, z) heading ``forward_xz``: their
+        origin, float64 (3,) (``ray_height`` above the kart), unit directions, float (n_rays, 3),
+        and distances to the first wall, float32 (n_rays,) (``max_range`` where none)."""
+        origin = np.array((position[0], position[1] + self.ray_height, position[2]), np.float64)
+        dirs = ray_directions(forward_xz, self.n_rays, self.fov_degrees)
+        return origin, dirs, cast_rays(origin, dirs, self.walls(emulator), self.max_range)
 
 
 def checkpoint_angle_distance(position_xz: Sequence[float], forward_xz: Sequence[float], entry) -> tuple[float, float]:

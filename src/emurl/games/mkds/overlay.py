@@ -57,7 +57,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from emurl.games.mkds import game
-from emurl.games.mkds.features import RaceFeatures, cast_rays, ray_directions
+from emurl.games.mkds.features import RaceFeatures
 from emurl.games.mkds.kcl import FX, KclGeometry, MemoryLayoutError, read_block
 from emurl.games.variables import Variable
 
@@ -157,9 +157,7 @@ def read_camera(emulator) -> Camera | None:
     ptr = int(camera_variable().read(emulator))
     if not 0x02000000 <= ptr <= 0x02400000 - CAMERA_DTYPE.itemsize:
         return None
-    read_bytes = getattr(emulator, "read_bytes", None)  # one block read where the backend has it
-    raw = read_bytes(ptr, CAMERA_DTYPE.itemsize) if read_bytes else read_block(emulator, ptr, CAMERA_DTYPE.itemsize)
-    return Camera.from_bytes(bytes(raw))
+    return Camera.from_bytes(read_block(emulator, ptr, CAMERA_DTYPE.itemsize))
 
 
 # -- projection -----------------------------------------------------------------------------
@@ -284,10 +282,9 @@ def race_overlay(race: RaceFeatures, values: Mapping, emulator, radius: float = 
         walls = race.walls(emulator)
         out["walls"] = np.round(nearby_triangles(walls, kart, radius, max_triangles).reshape(-1, 9), 1).tolist()
         if race.n_rays:
-            fx, fz = (float(game.variable(k).read(emulator)) for k in ("direction_x", "direction_z"))
-            origin = kart + (0.0, race.ray_height, 0.0)
-            dirs = ray_directions((fx, fz), race.n_rays, race.fov_degrees)
-            ends = origin + dirs * cast_rays(origin, dirs, walls, race.max_range)[:, None].astype(np.float64)
+            forward = tuple(float(game.variable(k).read(emulator)) for k in ("direction_x", "direction_z"))
+            origin, dirs, distances = race.cast(emulator, kart, forward)
+            ends = origin + dirs * distances[:, None].astype(np.float64)
             out["ray_origin"], out["rays"] = np.round(origin, 1).tolist(), np.round(ends, 1).tolist()
         cps = race.checkpoints(emulator)
         if len(cps):
