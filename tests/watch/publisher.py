@@ -1,12 +1,13 @@
 """A worker that publishes frames, for the viewer's tests and measurements (one emulator per process).
 
 ``python publisher.py JOB WORKER GAME HOLD_AFTER``: makes GAME's env, wraps it in
-``publish_frames`` (as ``emurl-frames-JOB-WORKER``), prints ``ready`` and steps (accelerating,
-turning now and then) until it has published HOLD_AFTER frames while watched; then prints
+``publish_frames`` (as ``emurl-frames-JOB-WORKER``), prints ``ready``, waits to be watched
+and steps (accelerating, turning now and then) until it has taken HOLD_AFTER steps while watched; then prints
 ``still <seq>`` and holds its last frame until its stdin closes (HOLD_AFTER 0: steps forever).
 """
 
 import sys
+import time
 
 import emurl
 from emurl.vector.frames import publish_frames
@@ -17,6 +18,8 @@ def main(job: str, worker: str, game: str, hold_after: int) -> None:
     env.reset(seed=int(worker))
     actions = [1] * 8 + [3] * 2 if env.action_space.n > 3 else [0]
     print("ready", flush=True)
+    while hold_after and not env.publisher.watched:  # no steps before the test watches: the same
+        time.sleep(0.005)  # steps every time, so the kart holds still at the same place (rays and all)
     published, step = 0, 0
     while hold_after == 0 or published < hold_after:
         watched = env.publisher.watched
