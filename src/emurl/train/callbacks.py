@@ -16,6 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from emurl.envs import build_env
 from emurl.train.config import TrainConfig
 from emurl.train.evaluate import EvalMovies, run_episodes
+from emurl.wrappers.metrics import summarize_episode_metrics
 from emurl.train.model import prune_checkpoints, save_checkpoint
 
 
@@ -169,4 +170,61 @@ class RunCallback(BaseCallback):
             self.eval_env = None
 
 
-__all__ = ["RunCallback", "StopOnSignal", "best_evaluation"]
+class TrainingEpisodes(BaseCallback):
+    """Every training episode's end as one line of ``episodes.jsonl`` in the run folder:
+    ``{"steps": agent steps so far, "env": index, "return", "length", "metrics": {...}}``
+    (``metrics``: the scenario's per-episode metrics, :mod:`emurl.wrappers.metrics`, for
+    a racing game; return and length from SB3's ``Monitor``). When the scenario declares
+    metrics, TensorBoard also gets ``rollout/<metric>`` over the last ``window`` training
+    episodes (``rollout/finish_rate``, lap times, ...), as SB3 averages ``ep_rew_mean``.
+    Lines are appended as episodes end, so a resumed run continues the file, and the
+    agent step of a run's first finished race is the first line whose ``metrics.finished``
+    is 1 (:func:`first_episode`)."""
+
+    def __init__(self, run_dir: Path, window: int = 100):
+        super().__init__()
+        self.path = Path(run_dir) / "episodes.jsonl"
+        self.window = window
+        self.recent: list[dict] = []
+
+    def _on_step(self) -> bool:
+        lines = []
+        for i, (info, done) in enumerate(zip(self.locals["infos"], self.locals["dones"])):
+            if not done or "episode" not in info:
+                continue
+            row = {"steps": int(self.model.num_timesteps), "env": i,
+                   "return": float(info["episode"]["r"]), "length": int(info["episode"]["l"])}
+            if "metrics" in info:
+                row["metrics"] = {k: float(v) for k, v in info["metrics"].items()}
+                self.recent = (self.recent + [row["metrics"]])[-self.window:]
+            lines.append(json.dumps(row) + "\n")
+        if lines:
+            with open(self.path, "a") as f:
+                f.writelines(lines)
+        return True
+
+    def _on_rollout_end(self) -> None:
+        for key, value in summarize_episode_metrics(self.recent).items():
+            self.logger.record(f"rollout/{key}", value)
+
+
+def first_episode(run_dir: str | os.PathLike, metric: str = "finished") -> dict | None:
+    """The first line of a run's ``episodes.jsonl`` whose ``metrics[metric]`` is truthy
+    (``"finished"``: the first finished race; ``"race_time_s"``: the first whole race from
+    its start, present only then); None when there is none or no file. Damaged lines are
+    skipped."""
+    try:
+        lines = (Path(run_dir) / "episodes.jsonl").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        try:
+            row = json.loads(line)
+            if row.get("metrics", {}).get(metric):
+                return row
+        except (ValueError, AttributeError):
+            continue
+    return None
+
+
+__all__ = ["RunCallback", "StopOnSignal", "TrainingEpisodes", "best_evaluation", "first_episode"]

@@ -45,7 +45,7 @@ from emurl.envs import build_env, check_spec
 from emurl.envs.settings import load_yaml
 from emurl.errors import ConfigError, WorkerError
 from emurl.fileio import atomic_write, new_run_folder  # noqa: F401 (new_run_folder: also imported from here)
-from emurl.train.callbacks import RunCallback, StopOnSignal
+from emurl.train.callbacks import RunCallback, StopOnSignal, TrainingEpisodes
 from emurl.train.config import TrainConfig, apply, check_resume, write_yaml_atomic
 from emurl.train.evaluate import load_run_config
 from emurl.train.model import build_model, checkpoint_steps, load_model, newest_intact_checkpoint
@@ -228,7 +228,7 @@ def _run(cfg: TrainConfig, run_dir: Path, ckpt: Path | None, init_from: str | No
             if init_from:
                 _init_weights(model, cfg, init_from)
         callback = RunCallback(cfg, run_dir, None)
-        callbacks = [callback, WorkerHealthCallback()]
+        callbacks = [callback, TrainingEpisodes(run_dir), WorkerHealthCallback()]
         if cfg.selfplay:  # the pool's files exist before the envs' first reset draws from it
             callbacks.append(pool_callback(cfg, run_dir, model))
         learning = True
