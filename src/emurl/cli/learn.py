@@ -97,7 +97,8 @@ def register(subparsers) -> None:
                    "--init-from continues it")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam step size")
     p.add_argument("--val-fraction", type=float, default=0.1, help="end of each episode held out (0-1)")
-    p.add_argument("--value-coef", type=float, default=0.5, help="weight of the value head's fit to returns")
+    p.add_argument("--value-coef", type=float, default=0.5, help="weight of the value head's fit to returns "
+                   "(its squared error over the returns' variance)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="training config YAML (gamma, precision for PPO, ...) applied before the dataset's")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any training setting, repeatable")

@@ -9,7 +9,9 @@ It is trained by a plain torch loop: cross-entropy of the policy's action logits
 ``policy.evaluate_actions`` computes them) on the dataset's actions, plus, weighted by
 ``value_coef``, a mean squared error of the value head on the discounted return of
 each step (rewards clipped as training clips them, no bootstrap at an episode's end),
-so that PPO starts with a value function that roughly fits the demonstrations.
+divided by the returns' variance when that is over 1, so that PPO starts with a value
+function that roughly fits the demonstrations. The heads start at the prior
+(:func:`~emurl.train.bc_fit.start_at_prior`: the actions' log-frequencies, the mean return).
 
 The output is a run folder ``runs/<game>__bc__<seed>__<time>/`` (or the folder given):
 
@@ -51,7 +53,7 @@ from tqdm import tqdm
 from emurl.fileio import atomic_write
 from emurl.imitation import Dataset, DatasetError, load_dataset
 from emurl.train.config import TrainConfig, apply, build_config, write_yaml_atomic
-from emurl.train.bc_fit import fit_sequences, fit_steps, sequence_probabilities
+from emurl.train.bc_fit import fit_sequences, fit_steps, sequence_probabilities, start_at_prior
 from emurl.train.model import build_model, save_checkpoint
 
 DATASET_ENV_FIELDS = ("game", "scenario", "obs_type", "action_set", "frame_skip", "max_pool", "backend", "screens",
@@ -195,7 +197,8 @@ def behaviour_clone(
         batch_size: steps per gradient step.
         learning_rate: Adam step size.
         val_fraction: share (0-1) of each episode, its end, held out for validation.
-        value_coef: weight of the value head's regression on discounted returns (0: off).
+        value_coef: weight of the value head's regression on discounted returns, its squared error
+            divided by the returns' variance when that is over 1 (0: off).
         seed: seed of the model's initial weights and of the batch order.
         config: a training config YAML whose settings (e.g. gamma, PPO's precision)
             apply before the dataset's env settings.
@@ -267,9 +270,16 @@ def behaviour_clone(
     train_idx, val_idx = split_steps(ds, val_fraction)
     returns = discounted_returns(ds, cfg.gamma, bool(cfg.env.clip_reward))
     rng = np.random.default_rng(seed)
+    start_at_prior(policy, ds.actions[train_idx], returns[train_idx])
     fit = _fit_recurrent if seq_len else fit_steps
+    # the value head's squared error in units of the returns' variance (when over 1), so its
+    # gradient is the size of the actions' cross-entropy's: MiniKart's discounted returns
+    # (std ~15) otherwise outweighed it ~200 times and, through the shared CNN, kept a
+    # recurrent policy on the majority action (start_at_prior's docstring)
+    value_weight = value_coef / max(1.0, float(np.var(returns[train_idx]))) if len(train_idx) else value_coef
     fitted = fit(policy, ds, returns, train_idx, val_idx, cfg, epochs=epochs, batch_size=batch_size,
-                 learning_rate=learning_rate, value_coef=value_coef, rng=rng, progress=progress, log=log, seq_len=seq_len)
+                 learning_rate=learning_rate, value_coef=value_weight, rng=rng, progress=progress, log=log,
+                 seq_len=seq_len)
     train_acc, train_loss, val_acc, val_loss, history = (fitted[k] for k in (
         "train_accuracy", "train_loss", "val_accuracy", "val_loss", "history"))
     log(f"train accuracy {train_acc:.3f}" + (f", validation accuracy {val_acc:.3f}" if val_acc is not None else "")

@@ -111,6 +111,28 @@ def fit_steps(policy, ds, returns, train_idx, val_idx, cfg, *, epochs, batch_siz
             "val_loss": val_loss}
 
 
+@torch.no_grad()
+def start_at_prior(policy, actions: np.ndarray, returns: np.ndarray) -> None:
+    """Set the action head's bias to the log-frequencies of ``actions`` (int64 (N,), counts
+    + 1, centred) and the value head's bias to the mean of ``returns`` (float32 (N,)), so
+    that cloning starts where it would first plateau (predicting the actions' overall
+    frequencies and the mean return) instead of climbing there.
+
+    Why: until it gets there, every step's gradient points the same way, and Adam, which
+    moves every weight by about the learning rate whatever the gradient's size, then grows
+    the 3136 x 512 CNN features' layer coherently. Behind an LSTM that saturates its gates:
+    cloning 1,700 steps of the MiniKart autopilot into recurrent PPO's CnnLstmPolicy blew
+    the features up from 0.18 to 15 (mean |value|) within 30 gradient steps, the CNN's
+    gradients fell to ~1e-7 and the policy never left the majority action (accuracy 0.70
+    for 60 epochs, at learning rates 3e-5 to 1e-3). Started at the prior it reached 0.94
+    training accuracy within 300 gradient steps at 1e-3 (features ~0.5)."""
+    counts = np.bincount(np.asarray(actions, np.int64), minlength=policy.action_net.out_features) + 1.0
+    logp = np.log(counts / counts.sum())
+    policy.action_net.bias.copy_(torch.as_tensor(logp - logp.mean(), dtype=policy.action_net.bias.dtype))
+    if len(returns):
+        policy.value_net.bias.fill_(float(np.mean(returns)))
+
+
 def _zero_states(policy, n_seq: int) -> RNNStates:
     """Zero LSTM states of ``n_seq`` sequences for the actor and the critic: each
     (layers, n_seq, hidden) float32 on the policy's device."""
@@ -267,4 +289,4 @@ def sequence_probabilities(policy, obs: np.ndarray, episode_starts: np.ndarray |
     return np.concatenate(out) if out else np.zeros((0, policy.action_space.n), np.float32)
 
 
-__all__ = ["fit_sequences", "fit_steps", "forward_sequences", "play_through", "sequence_probabilities"]
+__all__ = ["fit_sequences", "fit_steps", "forward_sequences", "play_through", "sequence_probabilities", "start_at_prior"]
