@@ -7,6 +7,7 @@ behaviour cloning, the benchmarks and the vector env all build their envs throug
 The wrappers, outermost last: :class:`~emurl.envs.EmulatorEnv` (frame skip, max-pool,
 no-ops) → :class:`~emurl.wrappers.opponent.OpponentSeat` (``opponent``) →
 :class:`~emurl.wrappers.placement.PlacementActions` (``action_set="placement"``) →
+:class:`~emurl.wrappers.tree_features.PlacementFeaturesObservation` (``placement_features``) →
 ``TimeLimit`` (``max_episode_steps``) → :class:`~emurl.wrappers.metrics.RecordEpisodeMetrics`
 (a racing scenario's ``"metrics"``) → ``RecordEpisodeStatistics`` (raw return,
 before any clipping) → :class:`~emurl.wrappers.life_loss.LifeLossTermination` → reward clip
@@ -42,6 +43,7 @@ from emurl.wrappers.life_loss import LifeLossTermination
 from emurl.wrappers.metrics import RecordEpisodeMetrics
 from emurl.wrappers.opponent import OpponentSeat
 from emurl.wrappers.placement import PlacementActions
+from emurl.wrappers.tree_features import PlacementFeaturesObservation
 
 PIPELINES = (None, "atari", "auto")
 """None: observations as the env gives them; ``"atari"``: :func:`~emurl.wrappers.atari_pipeline`;
@@ -119,6 +121,8 @@ class EnvSpec:
     """variables file instead of the integration's data.json, as stable-retro's info=: a name in its folder (data_alt) or a JSON file's path"""
     save: str | None = None
     """Nintendo DS (desmume): a cartridge save file (.sav or .dsv) the game starts with, e.g. Mario Kart DS's unlocks"""
+    placement_features: bool = False
+    """placement actions on features (Dr. Mario): add each placement's one-byte features for the seat played (uint8 32x23, emurl.games.drmario.tree_features) to the observation as 'placements' (for policy: placement_scorer)"""
 
     def __post_init__(self) -> None:
         self.game = canonical_name(str(self.game))
@@ -145,6 +149,11 @@ class EnvSpec:
         if self.opponent == "greedy" and self.frame_skip != 1 and self.action_set != PLACEMENT:
             raise ConfigError("opponent='greedy' presses its plan frame by frame: use frame_skip=1 or "
                               f"action_set='{PLACEMENT}' (got frame_skip={self.frame_skip})")
+        if not isinstance(self.placement_features, bool):
+            raise ConfigError(f"placement_features must be true or false, got {self.placement_features!r}")
+        if self.placement_features and (self.action_set != PLACEMENT or self.obs_type != "features"):
+            raise ConfigError(f"placement_features adds each placement's features to the features observation: set "
+                              f"action_set={PLACEMENT} and obs_type=features (got {self.action_set!r}, {self.obs_type!r})")
 
     def replace(self, **changes) -> EnvSpec:
         """A copy with ``changes`` (checked as at construction)."""
@@ -172,6 +181,7 @@ V0 = {
     "max_episode_steps": None, "terminal_on_life_loss": False, "pipeline": None, "screen_size": 84,
     "frame_stack": 4, "crop": None, "clip_reward": None, "episode_statistics": False, "render_mode": "rgb_array",
     "game_path": None, "players": 1, "opponent": None, "seat": 0, "info": None, "save": None,
+    "placement_features": False,
 }
 """What ``emurl/<Game>-v0`` means: these settings, pinned (as ALE's ``-v5`` pins its own).
 A later change of :class:`EnvSpec`'s defaults makes a ``-v1``; ``-v0`` keeps these."""
@@ -233,6 +243,8 @@ def build_env(spec: EnvSpec, emulator: Emulator | None = None, make_opponent=Non
             env = OpponentSeat(env, opponent, seat=spec.seat)
         if placement:
             env = PlacementActions(env, seat=spec.seat)
+        if spec.placement_features:
+            env = PlacementFeaturesObservation(env, seat=spec.seat)
         if spec.max_episode_steps:
             env = gym.wrappers.TimeLimit(env, spec.max_episode_steps)
         if metrics is not None:

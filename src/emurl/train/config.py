@@ -36,6 +36,9 @@ POOL_ANCHORS = ("random", "greedy")
 POOL_SAMPLING = ("uniform", "pfsp")
 """How a self-play pool draws the opponents other than the current policy."""
 PRECISIONS = ("auto", "fp32", "bf16")
+POLICIES = ("auto", "placement_scorer")
+"""``policy``: ``auto`` (SB3's for the observation, :func:`emurl.train.model.policy_name`) or
+``placement_scorer`` (:class:`emurl.train.placement_policy.PlacementScorerPolicy`)."""
 LR_SCHEDULES = ("constant", "linear")
 NATURE_CNN_MIN_SIZE = 36
 """The smallest square input of the Nature CNN (Mnih et al. 2015; Stable-Baselines3's
@@ -134,6 +137,8 @@ class TrainConfig:
     """torch device"""
     precision: str = "auto"
     """fp32, or bf16 for the CNN trunk (auto: bf16 where the CPU has it)"""
+    policy: str = "auto"
+    """auto (SB3's policy for the observation) or placement_scorer (maskable_ppo with placement_features: one small MLP scores each placement from its features and the board's embedding)"""
     # self-play (emurl selfplay; emurl.train.selfplay)
     selfplay: bool = False
     """self-play: the other seat is drawn each episode from an opponent pool in the run folder (emurl selfplay sets it)"""
@@ -170,6 +175,10 @@ class TrainConfig:
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("pool_sampling", self.pool_sampling, POOL_SAMPLING)
+        _check_choice("policy", self.policy, POLICIES)
+        if self.policy == "placement_scorer" and (self.algo != "maskable_ppo" or not self.env.placement_features):
+            raise ConfigError(f"policy placement_scorer scores the placements' features: set algo = maskable_ppo and "
+                              f"placement_features = true (got {self.algo!r}, {self.env.placement_features!r})")
         if not set(self.pool_anchors) <= set(POOL_ANCHORS):
             raise ConfigError(f"pool_anchors = {self.pool_anchors!r}: expected some of {', '.join(POOL_ANCHORS)}")
         if self.selfplay and (self.env.action_set != "placement" or self.algo != "maskable_ppo"):

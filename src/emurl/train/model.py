@@ -27,7 +27,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from emurl.errors import CheckpointError, ConfigError, EmurlError
 from emurl.fileio import atomic_write
 from emurl.train.config import ON_POLICY, RECURRENT, TrainConfig
-from emurl.train.policies import policy_kwargs
+from emurl.train.policies import CUSTOM_POLICIES, policy_kwargs
 
 ALGORITHMS = {"ppo": PPO, "dqn": DQN, "maskable_ppo": MaskablePPO, "a2c": A2C, "recurrent_ppo": RecurrentPPO}
 """``--algo`` → its class (every name of :data:`emurl.train.config.ALGOS`)."""
@@ -42,11 +42,14 @@ def _schedule(cfg: TrainConfig):
     return cfg.learning_rate
 
 
-def policy_name(cfg: TrainConfig, observation_space: gym.Space) -> str:
+def policy_name(cfg: TrainConfig, observation_space: gym.Space) -> str | type:
     """The Stable-Baselines3 policy of ``cfg.algo`` for ``observation_space``: ``CnnPolicy``
     on pixels, ``MultiInputPolicy`` on a ``Dict`` of features, ``MlpPolicy`` on RAM,
     variables or a features vector; ``CnnLstmPolicy``, ``MultiInputLstmPolicy`` and
-    ``MlpLstmPolicy`` for ``recurrent_ppo``."""
+    ``MlpLstmPolicy`` for ``recurrent_ppo``; the class of ``cfg.policy`` where it is not
+    ``auto`` (:data:`emurl.train.policies.CUSTOM_POLICIES`)."""
+    if cfg.policy != "auto":
+        return CUSTOM_POLICIES[cfg.policy]
     if isinstance(observation_space, gym.spaces.Dict):  # e.g. Dr. Mario's planes and vector
         kind = "MultiInput"
     else:  # a racing game's features are one vector
@@ -134,7 +137,8 @@ def load_model(cfg: TrainConfig, path: str | Path, env=None, resume: bool = Fals
             changes["ent_coef"] = cfg.ent_coef
     try:
         model = cls.load(str(path), env=env, device=cfg.device, **changes)
-        if type(model.policy) not in set(cls.policy_aliases.values()):  # e.g. an LSTM policy loaded by PPO
+        allowed = set(cls.policy_aliases.values()) | ({CUSTOM_POLICIES[cfg.policy]} if cfg.policy != "auto" else set())
+        if type(model.policy) not in allowed:  # e.g. an LSTM policy loaded by PPO
             raise TypeError(f"its policy is a {type(model.policy).__name__}, not one of {cls.__name__}'s")
         return model
     except EmurlError:

@@ -13,6 +13,11 @@ import gymnasium as gym
 import torch
 from stable_baselines3.common.torch_layers import NatureCNN
 
+from emurl.train.placement_policy import PlacementScorerPolicy
+
+CUSTOM_POLICIES = {"placement_scorer": PlacementScorerPolicy}
+"""The ``policy`` settings other than ``auto`` (:data:`emurl.train.config.POLICIES`) → their class."""
+
 
 def bf16_supported() -> bool:
     """True when this CPU runs bfloat16 matrix math natively (AVX512-BF16 or AMX)."""

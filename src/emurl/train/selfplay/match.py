@@ -19,6 +19,7 @@ from emurl.envs import EmulatorEnv, EnvSpec
 from emurl.envs.spec import PLACEMENT, placement_frame_set
 from emurl.train.selfplay.opponent import _Policies
 from emurl.wrappers.placement import PlacementOpponent
+from emurl.wrappers.tree_features import with_placements
 
 MAX_FRAMES = 60 * 60 * 10
 """Frames before a game is called a draw (ten minutes of game time at 60 frames/s)."""
@@ -77,6 +78,7 @@ class Match:
         model = self._policies.get(path)
 
         def policy(obs, mask, values):
+            obs = with_placements(model.observation_space, obs, values, seat)
             return int(model.predict(obs, action_masks=mask, deterministic=True)[0])
         return PlacementOpponent(self.env, seat, policy)
 
