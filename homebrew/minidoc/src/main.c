@@ -42,6 +42,16 @@ static void check_end(void)
     MODE = MODE_OVER;
 }
 
+/* Until the next NMI: the CPU player's decision goes on in the time the frame leaves. A
+ * slice that runs past the NMI delays this frame's logic by at most one slice. */
+static void idle(void)
+{
+    u8 c = nmi_count;
+    while (*(volatile u8 *)&nmi_count == c) {
+        if (cpu_thinking()) cpu_think();
+    }
+}
+
 static void play_step(void)
 {
     for (cur_p = 0; cur_p < PLAYERS; ++cur_p) {
@@ -63,7 +73,7 @@ void main(void)
     memset(FIELD(1), EMPTY, 0x100);
     title_enter();
     for (;;) {
-        wait_frame();
+        idle();
         read_pads();
         switch (MODE) {
         case MODE_TITLE:
@@ -79,11 +89,14 @@ void main(void)
             /* The RNG stands still here: 0x0017/0x0018 written now decide the layout. */
             if (--setup_timer == 0) {
                 setup_level();
+                cpu_new_game();
                 draw_board();
                 MODE = MODE_PLAY;
             }
             break;
         case MODE_PLAY:
+            ++LOOPS;
+            if (CPU_ON) cpu_pad();
             rng();
             play_step();
             break;

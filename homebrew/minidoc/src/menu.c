@@ -1,9 +1,13 @@
-/* MiniDoc: title screen and the menu (players 1-2, virus level 0-20, speed low/med/high). */
+/* MiniDoc: title screen and the menu (players 1-2, virus level 0-20, speed low/med/high,
+ * player 2 a human or the CPU). */
 #include "minidoc.h"
 
-u8 menu_players = 1, menu_level, menu_speed, menu_row;
+u8 menu_players = 1, menu_level, menu_speed, menu_row, menu_p2cpu;
 
 static const char *const speed_names[3] = {"LOW", "MED", "HI "};
+static const char *const p2_names[2] = {"HUMAN", "CPU  "};
+
+#define MENU_ROWS 4
 
 void title_enter(void)
 {
@@ -34,13 +38,15 @@ static void show_values(u8 queued)
         qtext(20, 11, menu_players == 1 ? "1" : "2");
         qtext(20, 13, num);
         qtext(20, 15, speed_names[menu_speed]);
-        for (r = 0; r < 3; ++r) qtext(7, 11 + 2 * r, r == menu_row ? ">" : " ");
+        qtext(20, 17, p2_names[menu_p2cpu]);
+        for (r = 0; r < MENU_ROWS; ++r) qtext(7, 11 + 2 * r, r == menu_row ? ">" : " ");
         vq_end();
     } else {
         text(20, 11, menu_players == 1 ? "1" : "2");
         text(20, 13, num);
         text(20, 15, speed_names[menu_speed]);
-        for (r = 0; r < 3; ++r) text(7, 11 + 2 * r, r == menu_row ? ">" : " ");
+        text(20, 17, p2_names[menu_p2cpu]);
+        for (r = 0; r < MENU_ROWS; ++r) text(7, 11 + 2 * r, r == menu_row ? ">" : " ");
     }
 }
 
@@ -53,6 +59,7 @@ void menu_enter(void)
     text(9, 11, "PLAYERS");
     text(9, 13, "LEVEL");
     text(9, 15, "SPEED");
+    text(9, 17, "P2");
     text(7, 21, "START TO PLAY");
     menu_row = 0;
     show_values(0);
@@ -60,7 +67,8 @@ void menu_enter(void)
     MODE = MODE_MENU;
 }
 
-/* Menu input: P1's controller only. UP/DOWN choose the line, LEFT/RIGHT change it, START plays. */
+/* Menu input: P1's controller only. UP/DOWN choose the line, LEFT/RIGHT change it, START plays.
+ * "P2 CPU" takes effect in a two-player game. */
 void menu_step(void)
 {
     u8 b = PRESSED1;
@@ -68,14 +76,16 @@ void menu_step(void)
         MODE = MODE_SETUP;
         return;
     }
-    if (b & BTN_UP) menu_row = menu_row ? menu_row - 1 : 2;
-    if (b & BTN_DOWN) menu_row = menu_row == 2 ? 0 : menu_row + 1;
+    if (b & BTN_UP) menu_row = menu_row ? menu_row - 1 : MENU_ROWS - 1;
+    if (b & BTN_DOWN) menu_row = menu_row == MENU_ROWS - 1 ? 0 : menu_row + 1;
     if (b & (BTN_LEFT | BTN_RIGHT)) {
         if (menu_row == 0) {
             menu_players = 3 - menu_players;
         } else if (menu_row == 1) {
             if (b & BTN_RIGHT) menu_level = menu_level == 20 ? 0 : menu_level + 1;
             else menu_level = menu_level ? menu_level - 1 : 20;
+        } else if (menu_row == 3) {
+            menu_p2cpu ^= 1;
         } else {
             if (b & BTN_RIGHT) menu_speed = menu_speed == 2 ? 0 : menu_speed + 1;
             else menu_speed = menu_speed ? menu_speed - 1 : 2;

@@ -18,6 +18,15 @@ typedef unsigned int u16;
 #define HELD2       MEM(0x00F8)
 #define PLAYERS     MEM(0x0727)
 #define CAPSEQ      ((u8 *)0x0780)  /* 128 capsules, each left * 3 + right */
+/* the CPU player 2's decision (cpuplay.c; MEMORY.md): ours, after P2's block */
+#define CPU_COL     MEM(0x03A8)     /* chosen anchor column 0-7 (0xFF: none yet) */
+#define CPU_ROT     MEM(0x03A9)     /* chosen rotation 0-3 */
+#define CPU_SCORE   MEM(0x03AA)     /* its tree score 0-255 */
+#define CPU_COUNT   MEM(0x03AB)     /* decisions made, +1 each (wraps) */
+#define CPU_FRAMES  MEM(0x03AC)     /* frames from the capsule's first frame to the decision */
+#define CPU_PIECE   MEM(0x03AD)     /* 0x03A7 (P2's capsules placed) of the capsule decided */
+#define CPU_ON      MEM(0x03AE)     /* 1: the CPU plays P2 in this game */
+#define LOOPS       MEM(0x03AF)     /* frames the game logic ran (+1 each; 0x0043 minus this grows with lag frames) */
 #define OAM         ((u8 *)0x0200)
 
 #define MODE_TITLE  0
@@ -107,7 +116,7 @@ extern struct player cur;
 extern u8 cur_p;
 extern u8 *pf;
 #pragma zpsym ("pf")
-extern u8 menu_players, menu_level, menu_speed;
+extern u8 menu_players, menu_level, menu_speed, menu_p2cpu;
 
 /* layout.c */
 u8 rng(void);
@@ -130,6 +139,12 @@ void vq_end(void);
 void draw_board(void);
 void render_play(void);
 void hide_sprites(void);
+
+/* cpuplay.c */
+void cpu_new_game(void);
+u8 cpu_thinking(void);
+void cpu_think(void);
+void cpu_pad(void);
 
 /* menu.c */
 void title_enter(void);
