@@ -75,10 +75,11 @@ class Teacher:
 
 def make_env(spec: EnvSpec, opponent: str = GREEDY) -> TreeFeaturesInfo:
     """Seat 0's placement env of ``spec``'s game against ``opponent`` (``"greedy"``/``"random"``),
-    with the tree features in its info."""
+    with the tree features in its info (and in the observation when ``spec.placement_features``:
+    a placement-scorer teacher reads them there)."""
     env = make(spec.game, state=spec.state, scenario=spec.scenario, obs_type="features", action_set="placement",
                opponent=opponent, backend=spec.backend, game_path=spec.game_path, render_mode=None,
-               max_episode_steps=spec.max_episode_steps)
+               max_episode_steps=spec.max_episode_steps, placement_features=spec.placement_features)
     return TreeFeaturesInfo(env)
 
 
