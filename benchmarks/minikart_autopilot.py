@@ -19,9 +19,9 @@ racing metrics.
 
 Usage::
 
-    .venv/bin/python benchmarks/minikart_autopilot.py --out /tmp/autopilot --episodes 16
-    .venv/bin/emurl dataset record /tmp/autopilot --out /tmp/autopilot_ds
-    .venv/bin/emurl bc /tmp/autopilot_ds --seq-len 32 --config src/emurl/configs/MiniKart-NintendoDs.recurrent_ppo.yaml --out runs/bc_seq
+    .venv/bin/python benchmarks/minikart_autopilot.py --out autopilot --episodes 8
+    .venv/bin/emurl dataset record autopilot --out autopilot_ds
+    .venv/bin/emurl bc autopilot_ds --seq-len 32 --config src/emurl/configs/MiniKart-NintendoDs.recurrent_ppo.yaml --out runs/bc_seq
 """
 
 from __future__ import annotations
