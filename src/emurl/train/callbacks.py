@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 from stable_baselines3.common.callbacks import BaseCallback
@@ -184,8 +185,7 @@ class TrainingEpisodes(BaseCallback):
     def __init__(self, run_dir: Path, window: int = 100):
         super().__init__()
         self.path = Path(run_dir) / "episodes.jsonl"
-        self.window = window
-        self.recent: list[dict] = []
+        self.recent: deque[dict] = deque(maxlen=window)
 
     def _on_step(self) -> bool:
         lines = []
@@ -196,7 +196,7 @@ class TrainingEpisodes(BaseCallback):
                    "return": float(info["episode"]["r"]), "length": int(info["episode"]["l"])}
             if "metrics" in info:
                 row["metrics"] = {k: float(v) for k, v in info["metrics"].items()}
-                self.recent = (self.recent + [row["metrics"]])[-self.window:]
+                self.recent.append(row["metrics"])
             lines.append(json.dumps(row) + "\n")
         if lines:
             with open(self.path, "a") as f:
