@@ -52,6 +52,22 @@ def test_a_round_robin_writes_the_league(run_dir):
     assert ratings["random"] == 0.0 and ratings["greedy"] > 0.0
 
 
+def test_a_checkpoint_of_another_run_plays_head_to_head(run_dir, tmp_path):
+    """A player given as a checkpoint file (an agent from another run) plays the run's own
+    players; league.json marks it as from outside, and names not found say what would do."""
+    other = tmp_path / "other-run" / "latest.zip"
+    other.parent.mkdir()
+    other.write_bytes((run_dir / "pool" / "snapshot_000001000.zip").read_bytes())
+    table = run_league(run_dir, SPEC.replace(opponent=None), games=2, num_proc=1, players=["greedy", str(other)])
+    entry = {p["id"]: p for p in table["players"]}[str(other)]
+    assert entry["kind"] == "outside" and entry["steps"] == 0  # an unlearnt MaskablePPO's num_timesteps
+    (pair,) = table["pairs"]
+    assert (pair["a"], pair["b"], pair["games"]) == ("greedy", str(other), 2)
+    assert pair["wins"] + pair["losses"] + pair["draws"] == 2
+    with pytest.raises(ConfigError, match=r"or name a policy checkpoint file \(\.zip\)"):
+        run_league(run_dir, SPEC, players=["greedy", str(tmp_path / "missing.zip")])
+
+
 def test_summarise_counts_each_pair_from_the_first_players_side():
     results = [("a", "b", 1.0), ("b", "a", 1.0), ("a", "b", 0.5), ("a", "c", 0.0)]
     t = summarise(results, ["a", "b", "c"], {"a": 0, "b": 10, "c": 20}, 3)

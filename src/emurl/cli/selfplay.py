@@ -46,15 +46,10 @@ def _league(args) -> int:
 def _match(args) -> int:
     from emurl.movies.replay import write_video
     from emurl.train.evaluate import load_run_config  # lazy: PyTorch
-    from emurl.train.selfplay.league import players_of
+    from emurl.train.selfplay.league import resolve_players
     from emurl.train.selfplay.match import Match
 
-    known = players_of(args.run)
-    for name in (args.player1, args.player2):
-        if name not in known:
-            from emurl.errors import ConfigError
-
-            raise ConfigError(f"{args.run}: no player {name!r}; the run has {', '.join(known)}")
+    known = resolve_players(args.run, [args.player1, args.player2])
     spec = load_run_config(args.run).env
     match = Match(spec, render=bool(args.video))
     try:
@@ -82,7 +77,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("league", help="round robin of a self-play run's snapshots and anchors; league.json/png")
     p.add_argument("run", help="self-play run folder")
     p.add_argument("--games", type=int, default=20, help="games per pair (seats swapped every other game)")
-    p.add_argument("--players", nargs="+", help="ids (default: all: random, greedy, snapshot_<steps>..., final)")
+    p.add_argument("--players", nargs="+", help="ids (default: all: random, greedy, snapshot_<steps>..., final) or "
+                   "checkpoint files of other runs (e.g. RUN2/checkpoints/latest.zip), to play head to head")
     p.add_argument("--num-proc", type=int, default=2, help="worker processes, one emulator each")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
@@ -90,7 +86,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("match", help="one game between two players of a self-play run, optionally as a video")
     p.add_argument("run", help="self-play run folder")
-    p.add_argument("player1", help="player 1: random, greedy, snapshot_<steps> or final")
+    p.add_argument("player1", help="player 1: random, greedy, snapshot_<steps>, final or a checkpoint file (.zip)")
     p.add_argument("player2", help="player 2")
     p.add_argument("--seed", type=int, default=0, help="the virus layout")
     p.add_argument("--video", metavar="FILE.mp4", help="write the game as a video")

@@ -28,6 +28,8 @@ from emurl.vector import process_pool, setup_worker_process, stop_pool  # the on
 
 FINAL = "final"
 """The run's newest checkpoint (``checkpoints/latest.zip``) as a league player."""
+OUTSIDE = "outside"
+"""``league.json``'s ``kind`` of a player given as a checkpoint file rather than an id of the run."""
 
 _match: Match | None = None
 
@@ -67,6 +69,36 @@ def players_of(run_dir: str | os.PathLike) -> dict[str, tuple[str, int]]:
     return out
 
 
+def resolve_players(run_dir: str | os.PathLike, names: Sequence[str] | None = None) -> dict[str, tuple[str, int]]:
+    """``names`` as league players: id → (what :meth:`Match.play` takes, training steps).
+
+    A name is an id of :func:`players_of` or the path of a policy checkpoint (an SB3 zip of a
+    placement policy, e.g. another run's ``checkpoints/latest.zip``): a player from outside the
+    run, such as an agent trained against the rule-based player only, to play head to head.
+    ``None``: every player of the run.
+
+    Raises:
+        ConfigError: a name that is neither an id of the run nor a checkpoint file (naming
+            the run's ids), or a damaged checkpoint.
+    """
+    known = players_of(run_dir)
+    if names is None:
+        return known
+    out, unknown = {}, []
+    for name in names:
+        if name in known:
+            out[name] = known[name]
+        elif Path(name).suffix == ".zip" and Path(name).is_file():
+            from emurl.train.model import checkpoint_steps  # lazy: PyTorch
+            out[name] = (str(Path(name).resolve()), checkpoint_steps(name))
+        else:
+            unknown.append(name)
+    if unknown:
+        raise ConfigError(f"{run_dir}: no league player {', '.join(unknown)}; the run has {', '.join(known)}, "
+                          "or name a policy checkpoint file (.zip)")
+    return out
+
+
 def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, players: Sequence[str] | None = None,
                num_proc: int = 2, seed: int = 0, progress: Callable[[int, int], None] | None = None) -> dict:
     """Play the round robin and write ``league.json`` and ``league.png`` in ``run_dir``.
@@ -75,7 +107,8 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
         run_dir: a self-play run folder.
         spec: its env settings (game, state, scenario; placement actions).
         games: games per pair (even: each seed from both sides).
-        players: ids from :func:`players_of` (default: all of them).
+        players: ids from :func:`players_of` or checkpoint files (:func:`resolve_players`;
+            default: all of the run's).
         num_proc: worker processes, one emulator each.
         progress: ``(games done, games in all)`` after each game.
 
@@ -84,14 +117,12 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
 
     Raises:
         ConfigError: fewer than two players, an unknown id, or ``games`` < 1.
+        CheckpointError: a checkpoint file given as a player is damaged.
         WorkerError: a worker process died (nothing is written).
     """
     run_dir = Path(run_dir)
-    known = players_of(run_dir)
-    chosen = list(players or known)
-    unknown = [p for p in chosen if p not in known]
-    if unknown:
-        raise ConfigError(f"{run_dir}: no league player {', '.join(unknown)}; the run has {', '.join(known)}")
+    known = resolve_players(run_dir, players)
+    chosen = list(known)
     if len(chosen) < 2:
         raise ConfigError(f"a league needs two players or more, got {chosen}")
     if games < 1:
@@ -114,15 +145,17 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
         stop_pool(workers)
         raise
     workers.shutdown()
-    table = summarise(results, chosen, {p: known[p][1] for p in chosen}, games)
+    table = summarise(results, chosen, {p: known[p][1] for p in chosen}, games,
+                      outside=[p for p in chosen if p not in players_of(run_dir)])
     atomic_write(run_dir / "league.json", (json.dumps(table, indent=1) + "\n").encode())
     plot(table, run_dir / "league.png")
     return table
 
 
 def summarise(results: Sequence[tuple[str, str, float]], players: Sequence[str], steps: dict[str, int],
-              games: int) -> dict:
-    """``league.json``'s content from ``(a, b, score of a)`` per game."""
+              games: int, outside: Sequence[str] = ()) -> dict:
+    """``league.json``'s content from ``(a, b, score of a)`` per game; ``outside``: the players
+    that are checkpoint files of another run (their entries get ``"kind": "outside"``)."""
     pairs = []
     for a, b in itertools.combinations(players, 2):
         scores = [s if x == a else 1.0 - s for x, y, s in results if {x, y} == {a, b}]
@@ -135,23 +168,29 @@ def summarise(results: Sequence[tuple[str, str, float]], players: Sequence[str],
     ratings = bradley_terry(results, players, anchor="random" if "random" in players else None)
     return {
         "games_per_pair": games,
-        "players": [{"id": p, "steps": steps.get(p, 0), "rating": ratings[p]} for p in players],
+        "players": [{"id": p, "steps": steps.get(p, 0), "rating": ratings[p]} | ({"kind": OUTSIDE} if p in outside else {})
+                    for p in players],
         "pairs": pairs,
         "rating": "Bradley-Terry, Elo scale (400 log10 odds), 'random' = 0, one virtual draw per pair",
     }
 
 
 def plot(table: dict, path: Path) -> Path:
-    """``league.png``: each policy's rating against its training steps; anchors as lines."""
+    """``league.png``: each policy's rating against its training steps; anchors as lines,
+    players from outside the run as labelled crosses."""
     import matplotlib  # lazy: ~0.3 s, only when a league is written
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    policies = [p for p in table["players"] if p["id"] not in ANCHORS]
+    policies = [p for p in table["players"] if p["id"] not in ANCHORS and p.get("kind") != OUTSIDE]
     if policies:
         ax.plot([p["steps"] for p in policies], [p["rating"] for p in policies], "o-", label="snapshots, final")
+    for p in table["players"]:
+        if p.get("kind") == OUTSIDE:
+            ax.plot([p["steps"]], [p["rating"]], "x", color="tab:green", ms=9)
+            ax.annotate(Path(p["id"]).name, (p["steps"], p["rating"]), fontsize=8, va="bottom")
     for p in table["players"]:
         if p["id"] in ANCHORS:
             ax.axhline(p["rating"], ls="--", lw=1, color="grey" if p["id"] == "random" else "tab:red")
@@ -167,4 +206,4 @@ def plot(table: dict, path: Path) -> Path:
     return path
 
 
-__all__ = ["FINAL", "players_of", "plot", "run_league", "summarise"]
+__all__ = ["FINAL", "OUTSIDE", "players_of", "plot", "resolve_players", "run_league", "summarise"]
