@@ -16,7 +16,7 @@ import gymnasium as gym
 
 from emurl.errors import ConfigError
 from emurl.wrappers.placement import GreedyOpponent, PlacementOpponent
-from emurl.wrappers.tree_features import with_placements
+from emurl.wrappers.tree_features import policy_placement
 
 NAMED = (None, "random", "greedy")
 """The named opponents; any other value is a checkpoint file (``.zip``)."""
@@ -47,10 +47,7 @@ def opponent_for(env: gym.Env, opponent: str, seat: int, placements: bool):
 
             model = _load(MaskablePPO, opponent)
 
-            def choose(observation, mask, values):
-                observation = with_placements(model.observation_space, observation, values, seat)
-                return int(model.predict(observation, action_masks=mask, deterministic=False)[0])
-            return PlacementOpponent(env, seat, choose)
+            return PlacementOpponent(env, seat, lambda obs, mask, values: policy_placement(model, obs, mask, values, seat))
         from stable_baselines3 import PPO  # lazy: PyTorch (~1.5 s)
 
         return _load(PPO, opponent)

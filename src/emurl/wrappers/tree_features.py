@@ -93,6 +93,16 @@ def with_placements(space: gym.Space, observation, values, seat: int):
     return observation
 
 
+def policy_placement(model, observation, mask, values, seat: int, deterministic: bool = False) -> int:
+    """The placement (0-31) that ``model`` (an sb3-contrib MaskablePPO) chooses for seat
+    ``seat`` from a placement opponent's ``observation``, ``mask`` (bool (32,), the reachable
+    placements) and the step's ``values``, its observation completed by :func:`with_placements`:
+    how a checkpoint plays a seat of a two-player game, as an opponent, a pool snapshot or a
+    league player."""
+    observation = with_placements(model.observation_space, observation, values, seat)
+    return int(model.predict(observation, action_masks=mask, deterministic=deterministic)[0])
+
+
 class PlacementFeaturesObservation(gym.Wrapper):
     """Add :data:`KEY` (uint8 (32, :data:`N_FEATURES`): each placement's tree features, of the
     env's seat, for the piece under control) to the ``Dict`` observation of a placement env.
@@ -138,4 +148,4 @@ class PlacementFeaturesObservation(gym.Wrapper):
 
 
 __all__ = ["KEY", "PlacementFeaturesObservation", "TreeFeaturesInfo", "placements_space", "seat_tree_features",
-           "with_placements"]
+           "policy_placement", "with_placements"]

@@ -19,7 +19,7 @@ from emurl.envs import EmulatorEnv, EnvSpec
 from emurl.envs.spec import PLACEMENT, placement_frame_set
 from emurl.train.selfplay.opponent import _Policies
 from emurl.wrappers.placement import PlacementOpponent
-from emurl.wrappers.tree_features import with_placements
+from emurl.wrappers.tree_features import policy_placement
 
 MAX_FRAMES = 60 * 60 * 10
 """Frames before a game is called a draw (ten minutes of game time at 60 frames/s)."""
@@ -77,10 +77,8 @@ class Match:
             path = self.pool_dir / path
         model = self._policies.get(path)
 
-        def policy(obs, mask, values):
-            obs = with_placements(model.observation_space, obs, values, seat)
-            return int(model.predict(obs, action_masks=mask, deterministic=True)[0])
-        return PlacementOpponent(self.env, seat, policy)
+        return PlacementOpponent(self.env, seat,
+                                 lambda obs, mask, values: policy_placement(model, obs, mask, values, seat, True))
 
     def play(self, seat0: str, seat1: str, seed: int, max_frames: int = MAX_FRAMES) -> str:
         """One game; returns seat 0's end: ``"win"``, ``"loss"``, ``"topout"`` or ``"draw"``

@@ -21,7 +21,7 @@ from sb3_contrib import MaskablePPO
 
 from emurl.train.selfplay.pool import INDEX, Entry, Pool
 from emurl.wrappers.placement import PlacementOpponent
-from emurl.wrappers.tree_features import with_placements
+from emurl.wrappers.tree_features import policy_placement
 
 
 class _Policies:
@@ -96,9 +96,7 @@ class PoolOpponent:
         if self._entry is None:
             self.reset()
         if self._model is not None:
-            observation = with_placements(self._model.observation_space, observation, values, self.player.seat)
-            action, _ = self._model.predict(observation, action_masks=mask, deterministic=False)
-            return int(action)
+            return policy_placement(self._model, observation, mask, values, self.player.seat)
         allowed = np.flatnonzero(mask)
         return int(self.rng.choice(allowed)) if allowed.size else 0
 
