@@ -47,6 +47,7 @@ def test_a_round_robin_writes_the_league(run_dir):
     assert greedy["games"] == 2 and greedy["losses"] == 2  # the rule-based player beats random from both seats
     for p in table["pairs"]:
         assert p["wins"] + p["losses"] + p["draws"] == 2
+        assert sum(p["layouts"].values()) == 1  # one seed, from both seats
         assert p["wilson95"] == pytest.approx(list(wilson(p["wins"] + p["draws"] / 2, 2)))
     ratings = {p["id"]: p["rating"] for p in table["players"]}
     assert ratings["random"] == 0.0 and ratings["greedy"] > 0.0
@@ -75,6 +76,17 @@ def test_summarise_counts_each_pair_from_the_first_players_side():
     assert (ab["a"], ab["b"], ab["wins"], ab["losses"], ab["draws"]) == ("a", "b", 1, 1, 1)
     assert ab["score_rate"] == pytest.approx(0.5)
     assert [p["steps"] for p in t["players"]] == [0, 10, 20]
+    assert "layouts" not in ab  # no seeds given
+
+
+def test_layouts_count_which_player_won_a_seed_from_both_seats():
+    """Seeds 1 and 2: a won from both seats; seed 3: each won once (the seat decided); seed 4:
+    b won twice; seed 5 was played once only and is not counted."""
+    results = [("a", "b", 1.0, 1), ("b", "a", 0.0, 1), ("a", "b", 1.0, 2), ("a", "b", 1.0, 2),
+               ("a", "b", 1.0, 3), ("b", "a", 1.0, 3), ("b", "a", 1.0, 4), ("a", "b", 0.0, 4), ("a", "b", 1.0, 5)]
+    (pair,) = summarise(results, ["a", "b"], {}, 9)["pairs"]
+    assert pair["layouts"] == {"a_twice": 2, "b_twice": 1, "split": 1}
+    assert (pair["wins"], pair["losses"]) == (6, 3)
 
 
 def test_bad_league_requests_are_config_errors(run_dir, tmp_path):

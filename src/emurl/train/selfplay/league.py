@@ -4,7 +4,8 @@ the fixed anchors, played in parallel processes; ``league.json`` and ``league.pn
 Every pair plays ``games`` games, seats swapped every other game, each layout (seed)
 played once from each side, so neither player gets the better side of a board. Results
 per pair: wins / losses / draws from the first player's side, its score rate
-(a draw is half a win) with a Wilson 95 % interval; ratings: a Bradley–Terry fit on the
+(a draw is half a win) with a Wilson 95 % interval, and how many layouts each won from both
+seats (the rest were split: decided by the seat); ratings: a Bradley–Terry fit on the
 Elo scale with ``"random"`` at 0 (:mod:`emurl.train.selfplay.ratings`).
 """
 
@@ -40,12 +41,12 @@ def _start_worker(spec: EnvSpec, pool_dir: str) -> None:
     _match = Match(spec, pool_dir)
 
 
-def _play(task: tuple) -> tuple[str, str, float]:
+def _play(task: tuple) -> tuple[str, str, float, int]:
     a, b, path_a, path_b, seed, swapped = task
     assert _match is not None
     if swapped:
-        return a, b, 1.0 - RESULT[_match.play(path_b, path_a, seed)]
-    return a, b, RESULT[_match.play(path_a, path_b, seed)]
+        return a, b, 1.0 - RESULT[_match.play(path_b, path_a, seed)], seed
+    return a, b, RESULT[_match.play(path_a, path_b, seed)], seed
 
 
 def players_of(run_dir: str | os.PathLike) -> dict[str, tuple[str, int]]:
@@ -152,20 +153,39 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
     return table
 
 
-def summarise(results: Sequence[tuple[str, str, float]], players: Sequence[str], steps: dict[str, int],
+def summarise(results: Sequence[tuple], players: Sequence[str], steps: dict[str, int],
               games: int, outside: Sequence[str] = ()) -> dict:
-    """``league.json``'s content from ``(a, b, score of a)`` per game; ``outside``: the players
-    that are checkpoint files of another run (their entries get ``"kind": "outside"``)."""
+    """``league.json``'s content from ``(a, b, score of a)`` or ``(a, b, score of a, seed)`` per
+    game; ``outside``: the players that are checkpoint files of another run (their entries get
+    ``"kind": "outside"``).
+
+    With seeds, each pair also counts its layouts played from both sides (``"layouts"``):
+    won twice by ``a``, twice by ``b``, or ``split`` (each won once, so the seat decided; or a
+    draw). Two
+    players that choose the same placements split nearly every layout, and score 50% between
+    them without either being better."""
     pairs = []
     for a, b in itertools.combinations(players, 2):
-        scores = [s if x == a else 1.0 - s for x, y, s in results if {x, y} == {a, b}]
+        games_ab = [(r[2] if r[0] == a else 1.0 - r[2], r[3] if len(r) > 3 else None)
+                    for r in results if {r[0], r[1]} == {a, b}]
+        scores = [s for s, _ in games_ab]
         wins, losses = sum(s == 1.0 for s in scores), sum(s == 0.0 for s in scores)
         draws = len(scores) - wins - losses
         score = wins + draws / 2
         lo, hi = wilson(score, len(scores))
-        pairs.append({"a": a, "b": b, "games": len(scores), "wins": wins, "losses": losses, "draws": draws,
-                      "score_rate": score / len(scores) if scores else None, "wilson95": [lo, hi]})
-    ratings = bradley_terry(results, players, anchor="random" if "random" in players else None)
+        pair = {"a": a, "b": b, "games": len(scores), "wins": wins, "losses": losses, "draws": draws,
+                "score_rate": score / len(scores) if scores else None, "wilson95": [lo, hi]}
+        by_seed: dict[int, list[float]] = {}
+        for s, seed in games_ab:
+            if seed is not None:
+                by_seed.setdefault(seed, []).append(s)
+        both = [v for v in by_seed.values() if len(v) == 2]
+        if both:
+            pair["layouts"] = {"a_twice": sum(v == [1.0, 1.0] for v in both),
+                               "b_twice": sum(v == [0.0, 0.0] for v in both),
+                               "split": sum(v not in ([1.0, 1.0], [0.0, 0.0]) for v in both)}
+        pairs.append(pair)
+    ratings = bradley_terry([r[:3] for r in results], players, anchor="random" if "random" in players else None)
     return {
         "games_per_pair": games,
         "players": [{"id": p, "steps": steps.get(p, 0), "rating": ratings[p]} | ({"kind": OUTSIDE} if p in outside else {})
