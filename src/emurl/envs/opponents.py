@@ -47,7 +47,8 @@ def opponent_for(env: gym.Env, opponent: str, seat: int, placements: bool):
 
             model = _load(MaskablePPO, opponent)
 
-            return PlacementOpponent(env, seat, lambda obs, mask, values: policy_placement(model, obs, mask, values, seat))
+            return PlacementOpponent(env, seat,
+                                     lambda obs, mask, values: policy_placement(model, obs, mask, values, seat))
         from stable_baselines3 import PPO  # lazy: PyTorch (~1.5 s)
 
         return _load(PPO, opponent)

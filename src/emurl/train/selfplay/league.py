@@ -70,6 +70,11 @@ def players_of(run_dir: str | os.PathLike) -> dict[str, tuple[str, int]]:
     return out
 
 
+def _is_checkpoint_file(name: str) -> bool:
+    """Whether a player name is a checkpoint file (a run's own ids never end in ``.zip``)."""
+    return Path(name).suffix == ".zip" and Path(name).is_file()
+
+
 def resolve_players(run_dir: str | os.PathLike, names: Sequence[str] | None = None) -> dict[str, tuple[str, int]]:
     """``names`` as league players: id → (what :meth:`Match.play` takes, training steps).
 
@@ -89,7 +94,7 @@ def resolve_players(run_dir: str | os.PathLike, names: Sequence[str] | None = No
     for name in names:
         if name in known:
             out[name] = known[name]
-        elif Path(name).suffix == ".zip" and Path(name).is_file():
+        elif _is_checkpoint_file(name):
             from emurl.train.model import checkpoint_steps  # lazy: PyTorch
             out[name] = (str(Path(name).resolve()), checkpoint_steps(name))
         else:
@@ -147,7 +152,7 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
         raise
     workers.shutdown()
     table = summarise(results, chosen, {p: known[p][1] for p in chosen}, games,
-                      outside=[p for p in chosen if p not in players_of(run_dir)])
+                      outside=[p for p in chosen if _is_checkpoint_file(p)])
     atomic_write(run_dir / "league.json", (json.dumps(table, indent=1) + "\n").encode())
     plot(table, run_dir / "league.png")
     return table
@@ -161,9 +166,8 @@ def summarise(results: Sequence[tuple], players: Sequence[str], steps: dict[str,
 
     With seeds, each pair also counts its layouts played from both sides (``"layouts"``):
     won twice by ``a``, twice by ``b``, or ``split`` (each won once, so the seat decided; or a
-    draw). Two
-    players that choose the same placements split nearly every layout, and score 50% between
-    them without either being better."""
+    draw). Two players that choose the same placements split nearly every layout, and score
+    50% between them without either being better."""
     pairs = []
     for a, b in itertools.combinations(players, 2):
         games_ab = [(r[2] if r[0] == a else 1.0 - r[2], r[3] if len(r) > 3 else None)
@@ -188,8 +192,8 @@ def summarise(results: Sequence[tuple], players: Sequence[str], steps: dict[str,
     ratings = bradley_terry([r[:3] for r in results], players, anchor="random" if "random" in players else None)
     return {
         "games_per_pair": games,
-        "players": [{"id": p, "steps": steps.get(p, 0), "rating": ratings[p]} | ({"kind": OUTSIDE} if p in outside else {})
-                    for p in players],
+        "players": [{"id": p, "steps": steps.get(p, 0), "rating": ratings[p]}
+                    | ({"kind": OUTSIDE} if p in outside else {}) for p in players],
         "pairs": pairs,
         "rating": "Bradley-Terry, Elo scale (400 log10 odds), 'random' = 0, one virtual draw per pair",
     }
@@ -211,8 +215,7 @@ def plot(table: dict, path: Path) -> Path:
         if p.get("kind") == OUTSIDE:
             ax.plot([p["steps"]], [p["rating"]], "x", color="tab:green", ms=9)
             ax.annotate(Path(p["id"]).name, (p["steps"], p["rating"]), fontsize=8, va="bottom")
-    for p in table["players"]:
-        if p["id"] in ANCHORS:
+        elif p["id"] in ANCHORS:
             ax.axhline(p["rating"], ls="--", lw=1, color="grey" if p["id"] == "random" else "tab:red")
             ax.annotate(p["id"], (0, p["rating"]), xycoords=("axes fraction", "data"), va="bottom", fontsize=8)
     ax.set_xlabel("training steps")

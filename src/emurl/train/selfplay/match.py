@@ -77,8 +77,9 @@ class Match:
             path = self.pool_dir / path
         model = self._policies.get(path)
 
-        return PlacementOpponent(self.env, seat,
-                                 lambda obs, mask, values: policy_placement(model, obs, mask, values, seat, True))
+        def choose(obs, mask, values):
+            return policy_placement(model, obs, mask, values, seat, deterministic=True)
+        return PlacementOpponent(self.env, seat, choose)
 
     def play(self, seat0: str, seat1: str, seed: int, max_frames: int = MAX_FRAMES) -> str:
         """One game; returns seat 0's end: ``"win"``, ``"loss"``, ``"topout"`` or ``"draw"``
