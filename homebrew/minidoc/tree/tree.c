@@ -24,119 +24,119 @@
 /* f[22]: lag */
 unsigned char emurl_tree(const unsigned char *f)
 {
-    if (f[22] <= 0) {
-        if (f[17] <= 1) {
-            if (f[2] <= 1) {
-                if (f[8] <= 3) {
-                    if (f[1] <= 4) {
-                        if (f[1] <= 1) {
-                            return 19;
+    if (f[5] <= 2) {
+        if (f[4] <= 2) {
+            if (f[17] <= 0) {
+                if (f[14] <= 0) {
+                    return 0;
+                } else {
+                    return 115;
+                }
+            } else {
+                if (f[19] <= 4) {
+                    if (f[5] <= 1) {
+                        return 1;
+                    } else {
+                        return 10;
+                    }
+                } else {
+                    if (f[6] <= 1) {
+                        return 59;
+                    } else {
+                        return 1;
+                    }
+                }
+            }
+        } else {
+            if (f[5] <= 1) {
+                if (f[3] <= 2) {
+                    if (f[1] <= 0) {
+                        if (f[22] <= 0) {
+                            return 97;
                         } else {
-                            return 58;
+                            return 32;
                         }
                     } else {
-                        if (f[17] <= 0) {
-                            return 2;
-                        } else {
-                            return 25;
-                        }
+                        return 10;
                     }
                 } else {
                     if (f[12] <= 0) {
-                        if (f[1] <= 6) {
-                            return 157;
+                        if (f[22] <= 20) {
+                            return 143;
                         } else {
-                            return 255;
+                            return 90;
                         }
                     } else {
-                        return 91;
+                        return 0;
                     }
                 }
             } else {
-                if (f[1] <= 5) {
-                    if (f[1] <= 0) {
-                        if (f[4] <= 3) {
-                            return 55;
-                        } else {
-                            return 124;
-                        }
+                if (f[22] <= 47) {
+                    return 196;
+                } else {
+                    return 34;
+                }
+            }
+        }
+    } else {
+        if (f[22] <= 0) {
+            if (f[12] <= 0) {
+                if (f[9] <= 0) {
+                    if (f[3] <= 0) {
+                        return 232;
                     } else {
-                        if (f[5] <= 1) {
-                            return 121;
+                        if (f[3] <= 1) {
+                            return 124;
                         } else {
-                            return 96;
+                            return 202;
                         }
                     }
                 } else {
-                    if (f[16] <= 1) {
-                        if (f[11] <= 6) {
-                            return 22;
-                        } else {
-                            return 76;
-                        }
+                    if (f[1] <= 5) {
+                        return 63;
                     } else {
-                        if (f[4] <= 1) {
-                            return 153;
-                        } else {
-                            return 78;
-                        }
+                        return 255;
                     }
+                }
+            } else {
+                if (f[2] <= 1) {
+                    return 69;
+                } else {
+                    return 112;
                 }
             }
         } else {
             if (f[12] <= 0) {
-                if (f[1] <= 5) {
-                    if (f[11] <= 7) {
-                        if (f[17] <= 2) {
-                            return 181;
+                if (f[9] <= 0) {
+                    if (f[22] <= 31) {
+                        if (f[22] <= 6) {
+                            return 243;
                         } else {
-                            return 226;
+                            return 135;
                         }
                     } else {
-                        if (f[1] <= 0) {
-                            return 175;
+                        if (f[19] <= 4) {
+                            return 37;
                         } else {
-                            return 248;
+                            return 161;
                         }
                     }
                 } else {
-                    if (f[17] <= 2) {
-                        if (f[11] <= 6) {
-                            return 116;
-                        } else {
-                            return 181;
-                        }
-                    } else {
-                        if (f[20] <= 9) {
-                            return 191;
-                        } else {
-                            return 255;
-                        }
-                    }
+                    return 13;
                 }
             } else {
-                return 103;
-            }
-        }
-    } else {
-        if (f[20] <= 15) {
-            return 0;
-        } else {
-            if (f[17] <= 1) {
-                return 1;
-            } else {
-                if (f[1] <= 4) {
-                    if (f[2] <= 9) {
-                        return 5;
-                    } else {
-                        if (f[22] <= 140) {
-                            return 79;
+                if (f[22] <= 8) {
+                    if (f[16] <= 1) {
+                        if (f[22] <= 2) {
+                            return 113;
                         } else {
-                            return 8;
+                            return 40;
                         }
+                    } else {
+                        return 3;
                     }
                 } else {
-                    return 58;
+                    return 7;
                 }
             }
         }

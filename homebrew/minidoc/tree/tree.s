@@ -29,182 +29,180 @@ TREE_FEATURES = $0060
 .export tree_score
 .segment "CODE"
 .proc tree_score
-        lda <(TREE_FEATURES+22)
-        cmp #1
-        bcc *+5
-        jmp @n2
-        lda <(TREE_FEATURES+17)
-        cmp #2
-        bcc *+5
-        jmp @n4
-        lda <(TREE_FEATURES+2)
-        cmp #2
+        lda <(TREE_FEATURES+5)
+        cmp #3
+        bcs @n2
+        lda <(TREE_FEATURES+4)
+        cmp #3
         bcs @n6
-        lda <(TREE_FEATURES+8)
-        cmp #4
-        bcs @n10
-        lda <(TREE_FEATURES+1)
-        cmp #5
-        bcs @n28
-        lda <(TREE_FEATURES+1)
-        cmp #2
+        lda <(TREE_FEATURES+17)
+        cmp #1
+        bcs @n24
+        lda <(TREE_FEATURES+14)
+        cmp #1
         bcs @n30
-        lda #19
+        lda #0
         rts
 @n30:
-        lda #58
+        lda #115
+        rts
+@n24:
+        lda <(TREE_FEATURES+19)
+        cmp #5
+        bcs @n26
+        lda <(TREE_FEATURES+5)
+        cmp #2
+        bcs @n58
+        lda #1
+        rts
+@n58:
+        lda #10
+        rts
+@n26:
+        lda <(TREE_FEATURES+6)
+        cmp #2
+        bcs @n28
+        lda #59
         rts
 @n28:
-        lda <(TREE_FEATURES+17)
-        cmp #1
-        bcs @n46
-        lda #2
+        lda #1
         rts
-@n46:
-        lda #25
+@n6:
+        lda <(TREE_FEATURES+5)
+        cmp #2
+        bcs @n8
+        lda <(TREE_FEATURES+3)
+        cmp #3
+        bcs @n10
+        lda <(TREE_FEATURES+1)
+        cmp #1
+        bcs @n22
+        lda <(TREE_FEATURES+22)
+        cmp #1
+        bcs @n38
+        lda #97
+        rts
+@n38:
+        lda #32
+        rts
+@n22:
+        lda #10
         rts
 @n10:
         lda <(TREE_FEATURES+12)
         cmp #1
-        bcs @n34
-        lda <(TREE_FEATURES+1)
-        cmp #7
-        bcs @n44
-        lda #157
-        rts
-@n44:
-        lda #255
-        rts
-@n34:
-        lda #91
-        rts
-@n6:
-        lda <(TREE_FEATURES+1)
-        cmp #6
         bcs @n12
-        lda <(TREE_FEATURES+1)
-        cmp #1
-        bcs @n14
-        lda <(TREE_FEATURES+4)
-        cmp #4
-        bcs @n16
-        lda #55
+        lda <(TREE_FEATURES+22)
+        cmp #21
+        bcs @n46
+        lda #143
         rts
-@n16:
-        lda #124
-        rts
-@n14:
-        lda <(TREE_FEATURES+5)
-        cmp #2
-        bcs @n20
-        lda #121
-        rts
-@n20:
-        lda #96
+@n46:
+        lda #90
         rts
 @n12:
-        lda <(TREE_FEATURES+16)
+        lda #0
+        rts
+@n8:
+        lda <(TREE_FEATURES+22)
+        cmp #48
+        bcs @n44
+        lda #196
+        rts
+@n44:
+        lda #34
+        rts
+@n2:
+        lda <(TREE_FEATURES+22)
+        cmp #1
+        bcs @n4
+        lda <(TREE_FEATURES+12)
+        cmp #1
+        bcs @n14
+        lda <(TREE_FEATURES+9)
+        cmp #1
+        bcs @n18
+        lda <(TREE_FEATURES+3)
+        cmp #1
+        bcs @n50
+        lda #232
+        rts
+@n50:
+        lda <(TREE_FEATURES+3)
         cmp #2
-        bcs @n22
-        lda <(TREE_FEATURES+11)
-        cmp #7
-        bcs @n24
-        lda #22
+        bcs @n52
+        lda #124
         rts
-@n24:
-        lda #76
+@n52:
+        lda #202
         rts
-@n22:
-        lda <(TREE_FEATURES+4)
+@n18:
+        lda <(TREE_FEATURES+1)
+        cmp #6
+        bcs @n56
+        lda #63
+        rts
+@n56:
+        lda #255
+        rts
+@n14:
+        lda <(TREE_FEATURES+2)
         cmp #2
-        bcs @n32
-        lda #153
+        bcs @n48
+        lda #69
         rts
-@n32:
-        lda #78
+@n48:
+        lda #112
         rts
 @n4:
         lda <(TREE_FEATURES+12)
         cmp #1
-        bcs @n8
-        lda <(TREE_FEATURES+1)
-        cmp #6
-        bcs @n18
-        lda <(TREE_FEATURES+11)
-        cmp #8
-        bcs @n26
-        lda <(TREE_FEATURES+17)
-        cmp #3
-        bcs @n42
-        lda #181
-        rts
-@n42:
-        lda #226
-        rts
-@n26:
-        lda <(TREE_FEATURES+1)
+        bcs @n16
+        lda <(TREE_FEATURES+9)
         cmp #1
-        bcs @n40
-        lda #175
-        rts
-@n40:
-        lda #248
-        rts
-@n18:
-        lda <(TREE_FEATURES+17)
-        cmp #3
-        bcs @n36
-        lda <(TREE_FEATURES+11)
-        cmp #7
-        bcs @n38
-        lda #116
-        rts
-@n38:
-        lda #181
-        rts
-@n36:
-        lda <(TREE_FEATURES+20)
-        cmp #10
-        bcs @n48
-        lda #191
-        rts
-@n48:
-        lda #255
-        rts
-@n8:
-        lda #103
-        rts
-@n2:
-        lda <(TREE_FEATURES+20)
-        cmp #16
-        bcs @n50
-        lda #0
-        rts
-@n50:
-        lda <(TREE_FEATURES+17)
-        cmp #2
-        bcs @n52
-        lda #1
-        rts
-@n52:
-        lda <(TREE_FEATURES+1)
-        cmp #5
-        bcs @n54
-        lda <(TREE_FEATURES+2)
-        cmp #10
-        bcs @n56
-        lda #5
-        rts
-@n56:
+        bcs @n20
         lda <(TREE_FEATURES+22)
-        cmp #141
-        bcs @n58
-        lda #79
-        rts
-@n58:
-        lda #8
+        cmp #32
+        bcs @n36
+        lda <(TREE_FEATURES+22)
+        cmp #7
+        bcs @n54
+        lda #243
         rts
 @n54:
-        lda #58
+        lda #135
+        rts
+@n36:
+        lda <(TREE_FEATURES+19)
+        cmp #5
+        bcs @n40
+        lda #37
+        rts
+@n40:
+        lda #161
+        rts
+@n20:
+        lda #13
+        rts
+@n16:
+        lda <(TREE_FEATURES+22)
+        cmp #9
+        bcs @n32
+        lda <(TREE_FEATURES+16)
+        cmp #2
+        bcs @n34
+        lda <(TREE_FEATURES+22)
+        cmp #3
+        bcs @n42
+        lda #113
+        rts
+@n42:
+        lda #40
+        rts
+@n34:
+        lda #3
+        rts
+@n32:
+        lda #7
         rts
 .endproc
