@@ -26,7 +26,7 @@ def _filled(tmp_path, sampling):
     return pool
 
 
-@pytest.mark.parametrize("sampling", ["uniform", "pfsp"])
+@pytest.mark.parametrize("sampling", ["uniform", "pfsp", "pfsp_hard"])
 def test_draw_frequencies_match_the_weights(tmp_path, sampling):
     pool = _filled(tmp_path, sampling)
     weights = pool.weights()
@@ -51,6 +51,17 @@ def test_pfsp_prefers_opponents_beaten_about_half_the_time(tmp_path):
     for k, v in raw.items():
         assert w[k] == pytest.approx(0.6 * v / total)
     assert w["snapshot_000001000"] > w["snapshot_000002000"] > w["random"]
+
+
+def test_pfsp_hard_prefers_the_opponents_it_loses_to(tmp_path):
+    w = _filled(tmp_path, "pfsp_hard").weights()
+    p = {"random": 21 / 22, "greedy": 1 / 22, "snapshot_000001000": 0.5, "snapshot_000002000": 10 / 12,
+         "snapshot_000003000": 0.5}
+    raw = {k: (1 - v) ** 2 for k, v in p.items()}
+    total = sum(raw.values())
+    for k, v in raw.items():
+        assert w[k] == pytest.approx(0.6 * v / total)
+    assert w["greedy"] > w["snapshot_000001000"] > w["snapshot_000002000"] > w["random"]
 
 
 def test_uniform_weights_are_equal(tmp_path):

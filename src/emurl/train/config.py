@@ -33,7 +33,7 @@ RECURRENT = ("recurrent_ppo",)
 """The algorithms whose policy carries an LSTM state from step to step (``lstm_*`` settings)."""
 POOL_ANCHORS = ("random", "greedy")
 """Fixed opponents a self-play pool can hold besides policies (:mod:`emurl.train.selfplay.pool`)."""
-POOL_SAMPLING = ("uniform", "pfsp")
+POOL_SAMPLING = ("uniform", "pfsp", "pfsp_hard")
 """How a self-play pool draws the opponents other than the current policy."""
 PRECISIONS = ("auto", "fp32", "bf16")
 POLICIES = ("auto", "placement_scorer")

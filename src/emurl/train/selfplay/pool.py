@@ -13,8 +13,10 @@ Each episode's opponent is drawn (:meth:`Pool.draw`): ``current`` with probabili
 ``self_play``, else one of the others, uniformly (``sampling="uniform"``) or by
 prioritised fictitious self-play (``sampling="pfsp"``: weight ``p (1 - p)`` where ``p`` is
 the learner's win rate against it, so opponents it beats about half the time are drawn
-most; AlphaStar's "variance" weighting, Vinyals et al. 2019, Nature 575). ``p`` is
-``(wins + 1) / (games + 2)``: an opponent without games weighs as one at 50 %.
+most; AlphaStar's "variance" weighting, Vinyals et al. 2019, Nature 575), or
+``sampling="pfsp_hard"``: weight ``(1 - p)**2``, the opponents it loses to drawn most (the
+same paper's "hard" weighting, the one its main agents used against their past selves). ``p``
+is ``(wins + 1) / (games + 2)``: an opponent without games weighs as one at 50 %.
 
 ``pool.json`` is written atomically by the learner (the one writer); env workers only read
 it, again whenever its modification time changes.
@@ -68,7 +70,7 @@ class Pool:
         folder: the pool folder (created on :meth:`save`).
         size: snapshots kept (the oldest are dropped; anchors and ``current`` don't count).
         self_play: probability of drawing ``current``.
-        sampling: ``"uniform"`` or ``"pfsp"`` over the other entries.
+        sampling: ``"uniform"``, ``"pfsp"`` or ``"pfsp_hard"`` over the other entries.
         anchors: fixed opponents, a subset of :data:`ANCHORS`.
 
     Raises:
@@ -105,10 +107,12 @@ class Pool:
         others = [e for e in self.entries.values() if e.kind != "current"]
         if not others:
             return {CURRENT: 1.0}
+        p = np.array([e.win_rate for e in others])
         if self.sampling == "uniform":
             w = np.ones(len(others))
+        elif self.sampling == "pfsp_hard":
+            w = (1.0 - p) ** 2
         else:
-            p = np.array([e.win_rate for e in others])
             w = p * (1.0 - p)
         w = w / w.sum() * (1.0 - self.self_play)
         out = {CURRENT: float(self.self_play)} if CURRENT in self.entries else {}
