@@ -11,6 +11,7 @@ One emulator per process: every test closes the one it opened (the ``emu`` fixtu
 
 from __future__ import annotations
 
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 
 from emurl.emulators import open_emulator
 from emurl.games import load_integration
+from emurl.games.drmario.greedy import lock
 from emurl.games.drmario.placement import Falling, search
 from emurl.games.drmario.tree_features import placement_features
 from emurl.train.distill.tree import Tree
@@ -100,24 +102,20 @@ def play(emu, integ, seed: int, gravity: int | None = None, frames: int = 3000) 
 
 def lock_placements(before: np.ndarray, after: np.ndarray, left: int, right: int) -> set[tuple[int, int]]:
     """The placements ``(column, rotation)`` a capsule of colours ``left``, ``right`` may have
-    locked on, from the playfield cells that filled (0x0500, row 0 the top; a tile's low
-    nibble is its colour, kept while matched cells flash; MEMORY.md). As rules.c's lock()
-    writes them: rotations 1 and 2 swap the colours; a horizontal capsule puts the first at
-    the left, a vertical one at the top; a vertical one locked on the top row keeps only its
-    bottom half. Two placements when both halves have one colour."""
-    new = {int(i): int(after[i]) & 0x0F for i in np.flatnonzero((before == 0xFF) & (after != 0xFF))}
+    locked on: those whose lock (:func:`emurl.games.drmario.greedy.lock`, as rules.c writes
+    it) fills the playfield cells that filled (0x0500, row 0 the top), in the same colours (a
+    tile's low nibble, kept while matched cells flash; MEMORY.md). Two placements when both
+    halves have one colour."""
+    filled = np.flatnonzero((before == 0xFF) & (after != 0xFF))
+    new = {int(i): int(after[i]) & 0x0F for i in filled}
     found = set()
-    for rot in range(4):
-        a, b = (right, left) if rot in (1, 2) else (left, right)
-        for x in range(8):
-            for row in range(16):
-                i = row * 8 + x
-                if rot % 2 == 0:
-                    cells = {i: a, i + 1: b} if x < 7 else None
-                else:
-                    cells = {i: b} if row == 0 else {i - 8: a, i: b}
-                if cells == new:
-                    found.add((x, rot))
+    # the anchor (the left or lower half) is one of the filled cells
+    for x, y, rot in product({int(i) % 8 for i in filled}, {15 - int(i) // 8 for i in filled}, range(4)):
+        if rot % 2 == 0 and x == 7:
+            continue
+        locked = np.array(lock(before, x, y, rot, left, right), np.uint8).ravel()
+        if {int(i): int(locked[i]) & 0x0F for i in np.flatnonzero(locked != before)} == new:
+            found.add((x, rot))
     return found
 
 
