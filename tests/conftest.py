@@ -21,6 +21,41 @@ from fakes import GAME as FAKE_GAME
 from fakes import FakeEmulator, write_integration
 
 
+_BIG = 4096  # bytes/str longer than this get a summary, not a diff
+
+
+def pytest_assertrepr_compare(op, left, right):
+    """Explain a failed ``==`` between long bytes or strings without difflib.
+
+    pytest's own explanation diffs the two with difflib, which on two 1 MB
+    savestates runs for many minutes: CI's timeout then killed the worker and
+    the failure looked like a hang (stop 24 and stop 25,
+    ``test_genesis_savestate_bytes_round_trip``). This says where they differ.
+    """
+    if op != "==" or type(left) is not type(right) or not isinstance(left, (bytes, str)):
+        return None
+    if max(len(left), len(right)) <= _BIG:
+        return None
+    n = min(len(left), len(right))
+    differ = [i for i in range(n) if left[i] != right[i]] if isinstance(left, str) else None
+    if differ is None:
+        import numpy as np
+
+        a = np.frombuffer(left, np.uint8, n)
+        b = np.frombuffer(right, np.uint8, n)
+        differ = np.flatnonzero(a != b).tolist()
+    lines = [
+        f"{type(left).__name__} of {len(left)} == {type(right).__name__} of {len(right)}: "
+        f"{len(differ)} of the first {n} differ"
+    ]
+    if differ:
+        first = differ[0]
+        lines.append(f"offsets {differ[0]}..{differ[-1]}; first at {first}")
+        lines.append(f"  left  {left[first:first + 16]!r}")
+        lines.append(f"  right {right[first:first + 16]!r}")
+    return lines
+
+
 @pytest.fixture(scope="session", autouse=True)
 def emurl_data_dir(tmp_path_factory) -> Path:
     """``EMURL_DATA_DIR`` for the whole session: ROMs and states go to a tmp folder, never ~."""
