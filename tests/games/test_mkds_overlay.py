@@ -180,3 +180,24 @@ def test_integration_features_draw_rays_and_checkpoint():
     want = (128 * (1 + 70 / 285), 96 * (1 + 30 / 190), 128 * (1 - 30 / 285), 96 * (1 + 30 / 190))
     assert len(lines) == 2 and lines[0] == pytest.approx(want, abs=0.05)
     assert {s[0] for s in shapes} == {"rays", "checkpoint"}
+
+
+def test_the_overlay_reuses_the_rays_the_observation_cast(monkeypatch):
+    from emurl.games.mkds import features as mkds_features
+
+    tris = [((x, 0, -200), (x, 0, 200), (x, 50, 200)) for x in (-60, 100)]
+    ram = race(kart=(20, 0, -30), camera={"position": (20, 30, -130), "target": (20, 30, 0), "aspect": 1.5},
+               triangles=tris, attributes=[WALL, WALL])
+    casts = []
+    real = mkds_features.cast_rays
+    monkeypatch.setattr(mkds_features, "cast_rays", lambda *a: casts.append(a[0]) or real(*a))
+    features = load_integration("MarioKartDS-NintendoDs").features()
+    values = {"position_x": 20.0, "position_y": 0.0, "position_z": -30.0, "checkpoint": 0}
+    vector = features.vector(ram, values)
+    overlay = features.overlay(values, ram)
+    assert len(casts) == 1  # one cast for the observation and the overlay of the same frame
+    ends = np.array(overlay["rays"])
+    distances = np.linalg.norm(ends - np.array(overlay["ray_origin"]), axis=1)
+    np.testing.assert_allclose(distances / features.max_range, vector[:features.n_rays], atol=1e-3)
+    moved = dict(values, position_x=30.0)  # the kart moved: cast again, from the new place
+    assert features.overlay(moved, ram)["ray_origin"][0] == 30.0 and len(casts) == 2

@@ -182,6 +182,7 @@ class RaceFeatures:
         self._walls_key = None
         self._cpoi: np.ndarray | None = None
         self._cpoi_key = None
+        self._last_cast = None  # (position and heading, walls, result) of the last cast
         v = game.variable
         self._vars = {n: v(n) for n in ("racer_pointer", "speed", "position_x", "position_y", "position_z",
                                          "direction_x", "direction_z", "checkpoint", "course")}
@@ -206,6 +207,7 @@ class RaceFeatures:
         """Forget the cached course geometry and checkpoints."""
         self._walls = self._cpoi = None
         self._walls_key = self._cpoi_key = None
+        self._last_cast = None
 
     def default(self) -> np.ndarray:
         """The vector outside a race: zeros, rays at ``max_range``."""
@@ -251,10 +253,23 @@ class RaceFeatures:
     def cast(self, emulator, position: Sequence[float], forward_xz: Sequence[float]):
         """The wall rays of a kart at ``position`` (x, y, z) heading ``forward_xz``: their
         origin, float64 (3,) (``ray_height`` above the kart), unit directions, float (n_rays, 3),
-        and distances to the first wall, float32 (n_rays,) (``max_range`` where none)."""
-        origin = np.array((position[0], position[1] + self.ray_height, position[2]), np.float64)
+        and distances to the first wall, float32 (n_rays,) (``max_range`` where none).
+
+        The last cast is kept: a watched worker's overlay (:func:`emurl.games.mkds.overlay.race_overlay`)
+        asks for the rays the observation cast from the same RAM a moment before, and gets
+        them back without casting again (the same arrays: do not modify them).
+        """
+        walls = self.walls(emulator)
+        key = (float(position[0]), float(position[1]), float(position[2]),
+               float(forward_xz[0]), float(forward_xz[1]))
+        last = self._last_cast
+        if last is not None and last[0] == key and last[1] is walls:
+            return last[2]
+        origin = np.array((key[0], key[1] + self.ray_height, key[2]), np.float64)
         dirs = ray_directions(forward_xz, self.n_rays, self.fov_degrees)
-        return origin, dirs, cast_rays(origin, dirs, self.walls(emulator), self.max_range)
+        result = origin, dirs, cast_rays(origin, dirs, walls, self.max_range)
+        self._last_cast = (key, walls, result)
+        return result
 
 
 def checkpoint_angle_distance(position_xz: Sequence[float], forward_xz: Sequence[float], entry) -> tuple[float, float]:
