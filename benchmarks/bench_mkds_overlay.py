@@ -35,6 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from mkds_memory import STRUCTS, build_memory, fx, write_camera, write_kcl  # noqa: E402
 
 from emurl.games.integration import load_integration  # noqa: E402
+from emurl.games.mkds.features import RaceFeatures  # noqa: E402
+from emurl.games.mkds.overlay import race_overlay  # noqa: E402
 
 WALL = 8 << 8
 
@@ -63,6 +65,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     ram = course(args.walls)
     features = load_integration("MarioKartDS-NintendoDs").features()
+    r = features.race
+    # the overlay as it was: its own RaceFeatures (same rays), which never saw the observation's cast
+    apart = RaceFeatures(r.n_rays, r.fov_degrees, r.max_range, r.ray_height, r.wall_types)
 
     def frame(i: int, publish: bool, recast: bool) -> None:
         x = 0.25 * (i % 64)  # the kart moves: every frame's observation casts afresh
@@ -70,13 +75,11 @@ def main(argv=None) -> int:
         values = {"position_x": x, "position_y": 0.0, "position_z": 0.0, "checkpoint": 0}
         features.observe(values, 0, ram)
         if publish:
-            if recast:
-                features.race._last_cast = None
-            json.dumps(features.overlay(values, ram))
+            json.dumps(race_overlay(apart, values, ram) if recast else features.overlay(values, ram))
 
     settings = {"observe": (False, False), "publish": (True, False), "publish_recast": (True, True)}
     times: dict[str, list[float]] = {k: [] for k in settings}
-    frame(0, True, False)  # read the course once
+    frame(0, True, False), frame(0, True, True)  # read the course once for each
     for _ in range(args.rounds):
         for name, (publish, recast) in settings.items():
             start = time.perf_counter()

@@ -50,7 +50,7 @@ def pytest_assertrepr_compare(op, left, right):
     ]
     if differ:
         first = differ[0]
-        lines.append(f"offsets {differ[0]}..{differ[-1]}; first at {first}")
+        lines.append(f"first at offset {first}, last at {differ[-1]}")
         lines.append(f"  left  {left[first:first + 16]!r}")
         lines.append(f"  right {right[first:first + 16]!r}")
     return lines

@@ -70,9 +70,10 @@ def players_of(run_dir: str | os.PathLike) -> dict[str, tuple[str, int]]:
     return out
 
 
-def _is_checkpoint_file(name: str) -> bool:
-    """Whether a player name is a checkpoint file (a run's own ids never end in ``.zip``)."""
-    return Path(name).suffix == ".zip" and Path(name).is_file()
+def _is_outside(name: str) -> bool:
+    """Whether a player name names a checkpoint file rather than one of the run's players (a
+    run's own ids never end in ``.zip``)."""
+    return Path(name).suffix == ".zip"
 
 
 def resolve_players(run_dir: str | os.PathLike, names: Sequence[str] | None = None) -> dict[str, tuple[str, int]]:
@@ -94,7 +95,7 @@ def resolve_players(run_dir: str | os.PathLike, names: Sequence[str] | None = No
     for name in names:
         if name in known:
             out[name] = known[name]
-        elif _is_checkpoint_file(name):
+        elif _is_outside(name) and Path(name).is_file():
             from emurl.train.model import checkpoint_steps  # lazy: PyTorch
             out[name] = (str(Path(name).resolve()), checkpoint_steps(name))
         else:
@@ -152,7 +153,7 @@ def run_league(run_dir: str | os.PathLike, spec: EnvSpec, games: int = 20, playe
         raise
     workers.shutdown()
     table = summarise(results, chosen, {p: known[p][1] for p in chosen}, games,
-                      outside=[p for p in chosen if _is_checkpoint_file(p)])
+                      outside=[p for p in chosen if _is_outside(p)])
     atomic_write(run_dir / "league.json", (json.dumps(table, indent=1) + "\n").encode())
     plot(table, run_dir / "league.png")
     return table
